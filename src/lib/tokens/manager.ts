@@ -1,0 +1,438 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { AqaraError, isAqaraError } from '../aqara/errors';
+import { type Clock, systemClock } from '../clock';
+import { type Logger, silentLogger } from '../logger';
+import { readExpiresIn } from './expires-in';
+import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from './messages';
+import {
+  type AccessTokenStatus,
+  NOT_CONFIGURED_STATUS_MESSAGE,
+  type TokenState,
+  type TokenStatus,
+} from './status';
+import { newLeaseOwner, type TokenStore } from './store';
+
+/** What the manager needs of the Aqara client; AqaraClient satisfies it. */
+export interface TokenClient {
+  refreshToken(
+    refreshToken: string,
+  ): Promise<{ accessToken: string; refreshToken?: string; expiresIn?: unknown }>;
+  request<T = unknown>(
+    intent: string,
+    data: unknown,
+    accessToken?: string,
+  ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }>;
+}
+
+export interface TokenManagerOptions {
+  configId: string;
+  appId: string;
+  client: TokenClient;
+  store: TokenStore;
+  clock?: Clock;
+  logger?: Logger;
+  /** An access token this close to its expiry is treated as expired (default 5 minutes). */
+  safetyBufferMs?: number;
+  /** Attempts for a refresh that fails transiently, the first included (default 3). */
+  refreshAttempts?: number;
+  /** First back-off between refresh attempts; doubles each time (default 500 ms). */
+  refreshBackoffMs?: number;
+  /** How long another process may hold the refresh lease before it is taken over (default 30 s). */
+  leaseMs?: number;
+  /** How often a process waiting for another's refresh looks at the database (default 50 ms). */
+  leasePollMs?: number;
+}
+
+interface CachedAccessToken {
+  token: string;
+  /** null when Aqara gave no usable expiry: the token is used until Aqara answers 108. */
+  expiresAt: number | null;
+}
+
+/** A rotated refresh token that could not be written yet: it is the only live one, so it is kept. */
+interface UnsavedRotation {
+  token: string;
+  /** The token the database row still holds, for the compare-and-swap once the write works. */
+  replaces: string;
+}
+
+export const DEFAULT_SAFETY_BUFFER_MS = 5 * 60 * 1000;
+const MAX_WRITE_RETRY_MS = 60_000;
+
+/**
+ * One per Aqara account/config. The access token lives only here, in memory. One refresh serves
+ * every concurrent caller; a rotated refresh token is committed to the database before the new access
+ * token is handed to anyone; other processes on the same database are coordinated by the store's lease.
+ */
+export class TokenManager extends EventEmitter {
+  readonly configId: string;
+  private readonly appId: string;
+  private readonly client: TokenClient;
+  private readonly store: TokenStore;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly safetyBufferMs: number;
+  private readonly refreshAttempts: number;
+  private readonly refreshBackoffMs: number;
+  private readonly leaseMs: number;
+  private readonly leasePollMs: number;
+  private readonly leaseOwner = newLeaseOwner(randomUUID());
+
+  private cached: CachedAccessToken | undefined;
+  private refreshInFlight: Promise<string> | undefined;
+  private unsaved: UnsavedRotation | undefined;
+  private writeRetryTimer: NodeJS.Timeout | undefined;
+  private writeRetryDelayMs = 1000;
+  private lastError: AqaraError | undefined;
+  private lastRefreshAnswerLost = false;
+  private currentState: TokenState;
+  private closed = false;
+
+  constructor(options: TokenManagerOptions) {
+    super();
+    this.configId = options.configId;
+    this.appId = options.appId;
+    this.client = options.client;
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.safetyBufferMs = options.safetyBufferMs ?? DEFAULT_SAFETY_BUFFER_MS;
+    this.refreshAttempts = Math.max(1, options.refreshAttempts ?? 3);
+    this.refreshBackoffMs = options.refreshBackoffMs ?? 500;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leasePollMs = options.leasePollMs ?? 50;
+    this.currentState = this.deriveState();
+  }
+
+  get state(): TokenState {
+    return this.currentState;
+  }
+
+  /** A valid cached token costs nothing; otherwise all callers share one refresh. */
+  getAccessToken(): Promise<string> {
+    const cached = this.cached;
+    if (cached && !this.isExpired(cached)) return Promise.resolve(cached.token);
+    if (!this.refreshInFlight) {
+      this.refreshInFlight = this.refreshWithRetries().finally(() => {
+        this.refreshInFlight = undefined;
+        this.updateState();
+      });
+      this.updateState();
+    }
+    return this.refreshInFlight;
+  }
+
+  /** Calls an intent; a dead access token is dropped, refreshed once and the call retried once. */
+  async call<T = unknown>(
+    intent: string,
+    data: unknown,
+  ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }> {
+    if (this.unsaved) this.retryUnsavedWrite();
+    const token = await this.getAccessToken();
+    try {
+      return await this.client.request<T>(intent, data, token);
+    } catch (error) {
+      if (!isAqaraError(error) || error.kind !== 'access_token') throw error;
+      // A late 108 for a token that was already replaced must not cost another refresh.
+      if (this.cached?.token === token) {
+        this.logger.info(`Aqara refused the access token on ${intent} (code ${error.code}); refreshing once`);
+        this.cached = undefined;
+      }
+      const fresh = await this.getAccessToken();
+      return this.client.request<T>(intent, data, fresh);
+    }
+  }
+
+  async runScene(sceneId: string): Promise<{ requestId: string; result: unknown }> {
+    try {
+      const response = await this.call('config.scene.run', { sceneId });
+      return { requestId: response.requestId, result: response.result };
+    } catch (error) {
+      if (isAqaraError(error) && (error.code === 1202 || error.code === 716)) {
+        throw new AqaraError(`Aqara scene ${sceneId} does not exist (code ${error.code})`, {
+          kind: 'caller',
+          code: error.code,
+          requestId: error.requestId,
+          intent: error.intent,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** A token a person pasted: stored durably first, then the cached access token is dropped. */
+  setRefreshToken(token: string): { updatedAt: Date } {
+    const stored = this.store.write(this.configId, token, this.appId, new Date(this.clock.now()));
+    this.cached = undefined;
+    this.unsaved = undefined;
+    this.stopWriteRetry();
+    this.lastError = undefined;
+    this.lastRefreshAnswerLost = false;
+    this.logger.info('a new refresh token was stored; the cached access token was dropped');
+    this.updateState(true);
+    return { updatedAt: stored.updatedAt };
+  }
+
+  status(): TokenStatus {
+    let storedAt: Date | undefined;
+    let readError: string | undefined;
+    try {
+      storedAt = this.store.read(this.configId)?.updatedAt;
+    } catch (error) {
+      readError = (error as Error).message;
+    }
+    const lastError = readError ?? this.lastError?.message ?? null;
+    if (!storedAt && !this.unsaved) {
+      return {
+        configured: false,
+        message: NOT_CONFIGURED_STATUS_MESSAGE,
+        last_error: lastError,
+        state: this.state,
+      };
+    }
+    return {
+      configured: true,
+      refresh_token_updated_at: storedAt?.toISOString(),
+      access_token_status: this.accessTokenStatus(),
+      access_token_expires_in_seconds: this.accessTokenSecondsLeft(),
+      last_error: lastError,
+      state: this.state,
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopWriteRetry();
+  }
+
+  private isExpired(cached: CachedAccessToken): boolean {
+    return cached.expiresAt !== null && this.clock.now() >= cached.expiresAt - this.safetyBufferMs;
+  }
+
+  private accessTokenStatus(): AccessTokenStatus {
+    if (!this.cached) return 'not_cached';
+    if (this.cached.expiresAt === null) return 'cached_no_expiry';
+    return this.isExpired(this.cached) ? 'expired' : 'valid';
+  }
+
+  private accessTokenSecondsLeft(): number | null {
+    if (!this.cached || this.cached.expiresAt === null) return null;
+    return Math.max(0, Math.floor((this.cached.expiresAt - this.clock.now()) / 1000));
+  }
+
+  private async refreshWithRetries(): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.refreshOnce();
+      } catch (error) {
+        const failure = isAqaraError(error)
+          ? error
+          : new AqaraError(`token refresh failed: ${(error as Error).message}`, { kind: 'transient' });
+        this.lastError = failure;
+        // A lost answer may have rotated the token on Aqara's side: replaying it blindly is not safe.
+        const retry = failure.kind === 'transient' && !failure.answerLost && attempt < this.refreshAttempts;
+        if (!retry || this.closed) {
+          this.logger.error(failure.message);
+          throw failure;
+        }
+        const delay = this.refreshBackoffMs * 2 ** (attempt - 1);
+        this.logger.warn(`${failure.message}; retrying the refresh in ${delay} ms (attempt ${attempt + 1})`);
+        await this.clock.sleep(delay);
+      }
+    }
+  }
+
+  private async refreshOnce(): Promise<string> {
+    const sent = this.unsaved?.token ?? (await this.takeLease());
+    let grant: Awaited<ReturnType<TokenClient['refreshToken']>>;
+    try {
+      grant = await this.client.refreshToken(sent);
+    } catch (error) {
+      if (!this.unsaved) this.store.releaseLease(this.configId, this.leaseOwner);
+      throw this.describeRefreshFailure(error);
+    }
+    this.lastRefreshAnswerLost = false;
+    this.lastError = undefined;
+    if (grant.refreshToken && grant.refreshToken !== sent) {
+      this.commitRotation(sent, grant.refreshToken);
+    } else if (!this.unsaved) {
+      this.store.releaseLease(this.configId, this.leaseOwner);
+    }
+    this.cached = { token: grant.accessToken, expiresAt: this.expiryOf(grant.expiresIn) };
+    this.logger.info('access token refreshed');
+    this.emit('refreshed');
+    return grant.accessToken;
+  }
+
+  /** Waits while another process refreshes, then takes the lease on the newest stored token. */
+  private async takeLease(): Promise<string> {
+    const deadline = this.clock.now() + this.leaseMs * 2;
+    for (;;) {
+      const lease = this.store.acquireRefreshLease(
+        this.configId,
+        this.leaseOwner,
+        this.clock.now(),
+        this.leaseMs,
+      );
+      if (lease.outcome === 'acquired') return lease.token.refreshToken;
+      if (lease.outcome === 'no_token') {
+        throw new AqaraError(NO_REFRESH_TOKEN_MESSAGE, { kind: 'not_configured' });
+      }
+      if (this.clock.now() > deadline) {
+        throw new AqaraError('another process has been refreshing the Aqara token for too long; try again', {
+          kind: 'transient',
+        });
+      }
+      await this.clock.sleep(this.leasePollMs);
+    }
+  }
+
+  /**
+   * The rotated token is the only live one. It is written before anything else; if the write fails it
+   * stays in memory, is used for the next refresh instead of the dead one, and the write is retried.
+   */
+  private commitRotation(sent: string, rotated: string): void {
+    const replaces = this.unsaved?.replaces ?? sent;
+    try {
+      const outcome = this.store.commitRotation(
+        this.configId,
+        this.leaseOwner,
+        replaces,
+        rotated,
+        new Date(this.clock.now()),
+      );
+      if (outcome === 'superseded') {
+        this.logger.warn('a refresh token was pasted while a refresh was running; keeping the pasted one');
+      }
+      this.unsaved = undefined;
+      this.stopWriteRetry();
+    } catch (error) {
+      this.unsaved = { token: rotated, replaces };
+      this.lastError = error as AqaraError;
+      this.logger.error(
+        `the rotated refresh token could not be saved and is held in memory only: ${(error as Error).message}. ` +
+          'It will be written as soon as the database accepts it; until then a restart would lose it.',
+      );
+      this.scheduleWriteRetry();
+    }
+  }
+
+  private retryUnsavedWrite(): void {
+    const unsaved = this.unsaved;
+    if (!unsaved) return;
+    try {
+      this.store.commitRotation(
+        this.configId,
+        this.leaseOwner,
+        unsaved.replaces,
+        unsaved.token,
+        new Date(this.clock.now()),
+      );
+      this.unsaved = undefined;
+      this.stopWriteRetry();
+      if (this.lastError?.kind === 'storage') this.lastError = undefined;
+      this.logger.info('the rotated refresh token held in memory is now saved');
+      this.updateState(true);
+    } catch {
+      this.scheduleWriteRetry();
+    }
+  }
+
+  private scheduleWriteRetry(): void {
+    if (this.writeRetryTimer || this.closed) return;
+    this.writeRetryTimer = setTimeout(() => {
+      this.writeRetryTimer = undefined;
+      this.writeRetryDelayMs = Math.min(this.writeRetryDelayMs * 2, MAX_WRITE_RETRY_MS);
+      this.retryUnsavedWrite();
+    }, this.writeRetryDelayMs);
+    this.writeRetryTimer.unref();
+  }
+
+  private stopWriteRetry(): void {
+    if (this.writeRetryTimer) clearTimeout(this.writeRetryTimer);
+    this.writeRetryTimer = undefined;
+    this.writeRetryDelayMs = 1000;
+  }
+
+  private expiryOf(raw: unknown): number | null {
+    const reading = readExpiresIn(raw);
+    if (reading.kind === 'seconds') return this.clock.now() + reading.seconds * 1000;
+    if (reading.kind === 'unreadable') {
+      this.logger.warn(
+        `Aqara sent an unreadable expiresIn (${reading.shape}); the token is used until Aqara refuses it`,
+      );
+    }
+    return null;
+  }
+
+  /** Turns a refresh failure into words that say what happened and what the user can do. */
+  private describeRefreshFailure(error: unknown): AqaraError {
+    if (!isAqaraError(error)) {
+      return new AqaraError(`token refresh failed: ${(error as Error).message}`, { kind: 'transient' });
+    }
+    const aqara = error.code === undefined ? '' : ` (Aqara code ${error.code})`;
+    if (error.kind === 'refresh_token') {
+      const why = this.lastRefreshAnswerLost
+        ? ': an earlier refresh whose answer was lost most likely rotated it on Aqara'
+        : '';
+      this.lastRefreshAnswerLost = false;
+      return new AqaraError(`${REFRESH_TOKEN_EXPIRED_MESSAGE}${aqara}${why}`, {
+        kind: 'refresh_token',
+        code: error.code,
+        requestId: error.requestId,
+        intent: error.intent,
+      });
+    }
+    if (error.kind === 'app_credentials') {
+      return new AqaraError(
+        `Aqara rejected the app credentials during token refresh${aqara}: check App ID, Key ID, App Key and region; ` +
+          'if they are right, the refresh token itself may be bad - paste a new one',
+        { kind: 'app_credentials', code: error.code, requestId: error.requestId, intent: error.intent },
+      );
+    }
+    if (error.answerLost) {
+      this.lastRefreshAnswerLost = true;
+      return new AqaraError(
+        `token refresh answer was lost (${error.message}); Aqara may already have rotated the refresh token. ` +
+          'The next call tries the stored token once; if Aqara refuses it, paste a new refresh token',
+        { kind: 'transient', answerLost: true, intent: error.intent },
+      );
+    }
+    return new AqaraError(`token refresh failed: ${error.message}`, {
+      kind: error.kind,
+      code: error.code,
+      httpStatus: error.httpStatus,
+      requestId: error.requestId,
+      intent: error.intent,
+    });
+  }
+
+  private deriveState(): TokenState {
+    if (this.refreshInFlight) return 'refreshing';
+    if (this.unsaved) return 'error';
+    switch (this.lastError?.kind) {
+      case 'refresh_token':
+        return 'expired';
+      case 'app_credentials':
+        return 'auth_error';
+      case undefined:
+      case 'not_configured':
+        break;
+      default:
+        return 'error';
+    }
+    try {
+      return this.store.read(this.configId) ? 'ready' : 'no_token';
+    } catch {
+      return 'error';
+    }
+  }
+
+  private updateState(forceEmit = false): void {
+    const next = this.deriveState();
+    if (next === this.currentState && !forceEmit) return;
+    this.currentState = next;
+    this.emit('state', next, this.status());
+  }
+}

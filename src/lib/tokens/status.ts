@@ -1,0 +1,20 @@
+/** The token-status shape of the admin route and of aqara-token-status (see shared/interface.md). */
+export type AccessTokenStatus = 'not_cached' | 'cached_no_expiry' | 'expired' | 'valid';
+
+/** What a flow node's status mirrors. */
+export type TokenState = 'ready' | 'no_token' | 'refreshing' | 'expired' | 'auth_error' | 'error';
+
+export const NOT_CONFIGURED_STATUS_MESSAGE =
+  'No refresh token configured. Use POST /aqara/refresh-token to add one.';
+
+export interface TokenStatus {
+  configured: boolean;
+  message?: string;
+  refresh_token_updated_at?: string;
+  access_token_status?: AccessTokenStatus;
+  /** Seconds until the access token really expires; null when no token or no expiry is known. */
+  access_token_expires_in_seconds?: number | null;
+  /** The last refresh or storage failure, in words, or null after a success. */
+  last_error: string | null;
+  state: TokenState;
+}

@@ -1,0 +1,262 @@
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { AqaraError } from '../aqara/errors';
+
+/**
+ * The only code that touches SQLite. A refresh token is worth an account: Aqara rotates it on every
+ * refresh and the old one dies, so every write here is synchronous=FULL in WAL mode, and two processes
+ * sharing the file coordinate through a lease row so that one refresh token is never sent twice.
+ */
+
+export interface StoredToken {
+  refreshToken: string;
+  updatedAt: Date;
+  appId: string;
+  /** Increases with every write: lets a caller see that somebody else rotated the token. */
+  generation: number;
+}
+
+export type LeaseResult =
+  | { outcome: 'acquired'; token: StoredToken }
+  | { outcome: 'busy'; token: StoredToken; holder: string; until: number }
+  | { outcome: 'no_token' };
+
+export type CommitResult = 'saved' | 'superseded';
+
+interface TokenRow {
+  refresh_token: string;
+  updated_at: string;
+  app_id: string;
+  generation: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS aqara_tokens (
+  config_id     TEXT PRIMARY KEY,
+  refresh_token TEXT NOT NULL,
+  updated_at    TEXT NOT NULL,
+  app_id        TEXT NOT NULL,
+  generation    INTEGER NOT NULL DEFAULT 1,
+  lease_owner   TEXT,
+  lease_until   INTEGER
+)`;
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export function defaultTokenDbPath(userDir: string): string {
+  return join(userDir, 'aqara-cloud', 'tokens.db');
+}
+
+/** A lease owner names its host and pid so a lease left by a killed process can be taken over at once. */
+export function newLeaseOwner(instance: string): string {
+  return `${hostname()}/${process.pid}/${instance}`;
+}
+
+function isLeaseHolderAlive(holder: string): boolean {
+  const [host, pidText] = holder.split('/');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function storageError(action: string, dbPath: string, error: unknown): AqaraError {
+  const reason =
+    error instanceof Error
+      ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}`
+      : 'unknown';
+  return new AqaraError(`token database ${dbPath}: cannot ${action} (${reason})`, { kind: 'storage' });
+}
+
+function toStoredToken(row: TokenRow): StoredToken {
+  return {
+    refreshToken: row.refresh_token,
+    updatedAt: new Date(row.updated_at),
+    appId: row.app_id,
+    generation: row.generation,
+  };
+}
+
+export class TokenStore {
+  private static readonly openStores = new Map<string, TokenStore>();
+
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly selectRow: Database.Statement<[string], TokenRow>;
+
+  /** One connection per file per process: the in-process single-flight relies on sharing it. */
+  static open(dbPath: string, options: { busyTimeoutMs?: number } = {}): TokenStore {
+    const path = resolve(dbPath);
+    let store = TokenStore.openStores.get(path);
+    if (!store) {
+      store = new TokenStore(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+      TokenStore.openStores.set(path, store);
+    }
+    return store;
+  }
+
+  private constructor(path: string, busyTimeoutMs: number) {
+    this.path = path;
+    try {
+      TokenStore.prepareFile(path);
+      this.db = new Database(path, { timeout: busyTimeoutMs });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw storageError('open', path, error);
+    }
+    this.selectRow = this.db.prepare<[string], TokenRow>(
+      'SELECT refresh_token, updated_at, app_id, generation, lease_owner, lease_until FROM aqara_tokens WHERE config_id = ?',
+    );
+  }
+
+  /**
+   * The folder and the file get their modes before SQLite opens the file, so there is never a moment
+   * when another user could read a token. SQLite gives the -wal and -shm files the database's mode.
+   */
+  private static prepareFile(path: string): void {
+    const folder = dirname(path);
+    if (!existsSync(folder)) {
+      mkdirSync(folder, { recursive: true, mode: 0o700 });
+      chmodSync(folder, 0o700);
+    }
+    if (!existsSync(path)) {
+      closeSync(openSync(path, 'a', 0o600));
+    }
+    chmodSync(path, 0o600);
+  }
+
+  read(configId: string): StoredToken | undefined {
+    try {
+      const row = this.selectRow.get(configId);
+      return row ? toStoredToken(row) : undefined;
+    } catch (error) {
+      throw storageError('read', this.path, error);
+    }
+  }
+
+  /** A token a person pasted replaces whatever is stored, and cancels any refresh in flight elsewhere. */
+  write(configId: string, refreshToken: string, appId: string, now: Date = new Date()): StoredToken {
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO aqara_tokens (config_id, refresh_token, updated_at, app_id, generation)
+           VALUES (@configId, @refreshToken, @updatedAt, @appId, 1)
+           ON CONFLICT(config_id) DO UPDATE SET refresh_token = excluded.refresh_token,
+             updated_at = excluded.updated_at, app_id = excluded.app_id,
+             generation = aqara_tokens.generation + 1, lease_owner = NULL, lease_until = NULL`,
+        )
+        .run({ configId, refreshToken, updatedAt: now.toISOString(), appId });
+    } catch (error) {
+      throw storageError('save the refresh token', this.path, error);
+    }
+    const stored = this.read(configId);
+    if (!stored) throw storageError('read back the refresh token', this.path, new Error('row missing'));
+    return stored;
+  }
+
+  /**
+   * Reads the row and, unless another live process holds the refresh lease, takes it — all under
+   * BEGIN IMMEDIATE so two processes cannot both see the lease free. The transaction ends before
+   * the caller goes to the network.
+   */
+  acquireRefreshLease(configId: string, owner: string, now: number, leaseMs: number): LeaseResult {
+    try {
+      const take = this.db.transaction((): LeaseResult => {
+        const row = this.selectRow.get(configId);
+        if (!row) return { outcome: 'no_token' };
+        const held =
+          row.lease_owner !== null &&
+          row.lease_owner !== owner &&
+          (row.lease_until ?? 0) > now &&
+          isLeaseHolderAlive(row.lease_owner);
+        if (held) {
+          return {
+            outcome: 'busy',
+            token: toStoredToken(row),
+            holder: row.lease_owner ?? '',
+            until: row.lease_until ?? now,
+          };
+        }
+        this.db
+          .prepare('UPDATE aqara_tokens SET lease_owner = ?, lease_until = ? WHERE config_id = ?')
+          .run(owner, now + leaseMs, configId);
+        return { outcome: 'acquired', token: toStoredToken(row) };
+      });
+      return take.immediate();
+    } catch (error) {
+      throw storageError('lock the refresh token for a refresh', this.path, error);
+    }
+  }
+
+  /**
+   * Stores a rotated token only if the row still holds the token that was sent (compare-and-swap):
+   * if a person pasted a new token meanwhile, theirs wins. Releases the caller's lease either way.
+   */
+  commitRotation(
+    configId: string,
+    owner: string,
+    sentToken: string,
+    rotatedToken: string,
+    now: Date = new Date(),
+  ): CommitResult {
+    try {
+      const commit = this.db.transaction((): CommitResult => {
+        const swapped = this.db
+          .prepare(
+            `UPDATE aqara_tokens SET refresh_token = ?, updated_at = ?, generation = generation + 1,
+               lease_owner = NULL, lease_until = NULL
+             WHERE config_id = ? AND refresh_token = ?`,
+          )
+          .run(rotatedToken, now.toISOString(), configId, sentToken);
+        if (swapped.changes === 1) return 'saved';
+        this.releaseLeaseStatement().run(configId, owner);
+        return 'superseded';
+      });
+      return commit.immediate();
+    } catch (error) {
+      throw storageError('save the rotated refresh token', this.path, error);
+    }
+  }
+
+  releaseLease(configId: string, owner: string): void {
+    try {
+      this.releaseLeaseStatement().run(configId, owner);
+    } catch {
+      // A lease that cannot be released expires on its own; the refresh outcome matters more.
+    }
+  }
+
+  private releaseLeaseStatement(): Database.Statement<[string, string]> {
+    return this.db.prepare<[string, string]>(
+      'UPDATE aqara_tokens SET lease_owner = NULL, lease_until = NULL WHERE config_id = ? AND lease_owner = ?',
+    );
+  }
+
+  delete(configId: string): void {
+    try {
+      this.db.prepare('DELETE FROM aqara_tokens WHERE config_id = ?').run(configId);
+    } catch (error) {
+      throw storageError('delete the refresh token', this.path, error);
+    }
+  }
+
+  /** Test and fault-injection access: PRAGMAs such as max_page_count, or query_only. */
+  pragma(statement: string): unknown {
+    return this.db.pragma(statement);
+  }
+
+  close(): void {
+    TokenStore.openStores.delete(this.path);
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,373 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { isAqaraError } from '../../src/lib/aqara/errors';
+import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../src/lib/tokens/messages';
+import { TokenStore } from '../../src/lib/tokens/store';
+import { ManualClock } from '../helpers/manual-clock';
+import { assertNoSecrets, renderError } from '../helpers/secrets';
+import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
+
+const REFRESH = 'config.auth.refreshToken';
+const RUN = 'config.scene.run';
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+describe('token manager against the simulator', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('fails with the exact contract text when no refresh token is stored', async () => {
+    const manager = h.makeManager();
+    assert.equal(manager.state, 'no_token');
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(error.message.includes(NO_REFRESH_TOKEN_MESSAGE));
+    assert.equal(h.sim.callCount(), 0, 'no request is sent without a token');
+    assert.deepEqual(manager.status(), {
+      configured: false,
+      message: 'No refresh token configured. Use POST /aqara/refresh-token to add one.',
+      last_error: NO_REFRESH_TOKEN_MESSAGE,
+      state: 'no_token',
+    });
+  });
+
+  it('refreshes once, then serves the cached access token with no network call', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    assert.equal(manager.status().access_token_status, 'not_cached');
+    await manager.runScene(SCENE_ID);
+    await manager.runScene(SCENE_ID);
+    await manager.getAccessToken();
+    assert.equal(h.sim.callCount(REFRESH), 1);
+    assert.equal(h.sim.callCount(RUN), 2);
+    assert.equal(h.sim.sceneRuns.length, 2);
+    const status = manager.status();
+    assert.equal(status.access_token_status, 'valid');
+    assert.equal(status.state, 'ready');
+    assert.ok(
+      status.access_token_expires_in_seconds! > 604800 - 5 &&
+        status.access_token_expires_in_seconds! <= 604800,
+    );
+  });
+
+  it('lets 200 concurrent callers with no cached token share exactly one refresh', async () => {
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'delay', ms: 100 }, intent: REFRESH });
+    const manager = h.makeManager();
+    const results = await Promise.all(Array.from({ length: 200 }, () => manager.runScene(SCENE_ID)));
+    assert.equal(results.length, 200);
+    assert.equal(h.sim.callCount(REFRESH), 1);
+    assert.equal(h.sim.sceneRuns.length, 200);
+  });
+
+  it('commits the rotated refresh token before handing out the access token, and a restart uses it', async () => {
+    const first = h.seedToken();
+    const manager = h.makeManager();
+    let storedWhenHandedOut: string | undefined;
+    const token = await manager.getAccessToken().then((accessToken) => {
+      storedWhenHandedOut = h.store.read(CONFIG_ID)?.refreshToken;
+      return accessToken;
+    });
+    assert.ok(token);
+    assert.notEqual(storedWhenHandedOut, first, 'the database already holds the rotated token');
+    assert.equal(h.sim.isRefreshTokenValid(first), false, 'the simulator killed the old token');
+    assert.equal(h.sim.isRefreshTokenValid(storedWhenHandedOut!), true);
+
+    // A restart: a new store connection and a new manager on the same file.
+    manager.close();
+    h.store.close();
+    const reopened = TokenStore.open(h.dbPath);
+    const restarted = h.makeManager({ store: reopened });
+    await restarted.runScene(SCENE_ID);
+    assert.equal(h.sim.callCount(REFRESH), 2);
+    assert.equal(h.sim.refreshTokenUseCount(storedWhenHandedOut!), 1);
+    assert.equal(h.sim.isRefreshTokenValid(reopened.read(CONFIG_ID)!.refreshToken), true);
+    reopened.close();
+  });
+
+  it('drops a dead access token, refreshes once and retries once', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    h.sim.expireAccessTokens();
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.callCount(REFRESH), 2);
+    assert.equal(h.sim.callCount(RUN), 3, 'one refused run, one retried run after the first');
+    assert.equal(h.sim.sceneRuns.length, 2);
+  });
+
+  it('does not refresh twice when several calls get a late 108 for the same replaced token', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    h.sim.expireAccessTokens();
+    await Promise.all(Array.from({ length: 20 }, () => manager.runScene(SCENE_ID)));
+    assert.equal(h.sim.callCount(REFRESH), 2);
+    assert.equal(h.sim.sceneRuns.length, 21);
+  });
+
+  it('retries only once after a 108: a token Aqara keeps refusing surfaces as an error', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    h.sim.injectFault({ fault: { kind: 'code', code: 108 }, intent: RUN, times: Infinity });
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(isAqaraError(error) && error.kind === 'access_token');
+    assert.equal(h.sim.callCount(REFRESH), 2, 'exactly one extra refresh, no loop');
+    assert.equal(h.sim.callCount(RUN), 3);
+  });
+
+  it('keeps the current refresh token when the answer carries none', async () => {
+    await h.close();
+    h = await startHarness({ rotateRefreshToken: false });
+    const token = h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.store.read(CONFIG_ID)?.refreshToken, token);
+    assert.equal(h.sim.isRefreshTokenValid(token), true);
+  });
+
+  it('backs off and retries a transient refresh failure a bounded number of times', async () => {
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'http500' }, intent: REFRESH, times: 2 });
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.callCount(REFRESH), 3);
+
+    const other = h.makeManager({ configId: 'cfg-2' });
+    const token = h.seedToken('cfg-2');
+    h.sim.injectFault({ fault: { kind: 'code', code: 104 }, intent: REFRESH, times: Infinity });
+    const error = await rejection(other.runScene(SCENE_ID));
+    assert.ok(isAqaraError(error) && error.kind === 'transient');
+    assert.match(error.message, /104/);
+    assert.equal(h.sim.callCount(REFRESH), 6, 'three attempts, then it gives up');
+    assert.equal(h.sim.isRefreshTokenValid(token), true, 'a failed refresh never loses the stored token');
+    assert.equal(other.state, 'error');
+    assert.equal(other.status().last_error, error.message);
+  });
+
+  it('backs off with growing delays measured on the injected clock', async () => {
+    const clock = new ManualClock();
+    await h.close();
+    h = await startHarness({}, clock);
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'code', code: 429 }, intent: REFRESH, times: 2 });
+    const manager = h.makeManager({ refreshBackoffMs: 1000 });
+    await manager.runScene(SCENE_ID);
+    assert.deepEqual(clock.sleeps, [1000, 2000]);
+  });
+
+  it('does not replay a refresh whose answer was lost, and says so when the token turns out rotated', async () => {
+    const sent = h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
+    const manager = h.makeManager();
+    const lost = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(isAqaraError(lost) && lost.answerLost);
+    assert.match(lost.message, /answer was lost/);
+    assert.match(lost.message, /paste a new refresh token/);
+    assert.equal(h.sim.callCount(REFRESH), 1, 'not replayed blindly');
+    assert.equal(h.sim.isRefreshTokenValid(sent), false, 'the simulator did rotate it');
+
+    const dead = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(dead.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
+    assert.match(dead.message, /answer was lost/);
+    assert.equal(manager.state, 'expired');
+  });
+
+  it('recovers by itself when a lost refresh never reached Aqara', async () => {
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'drop' }, intent: REFRESH });
+    const manager = h.makeManager();
+    const lost = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(isAqaraError(lost) && lost.answerLost);
+    await manager.runScene(SCENE_ID);
+    assert.equal(manager.state, 'ready');
+    assert.equal(manager.status().last_error, null);
+  });
+
+  it('times out a refresh that never answers without replaying it', async () => {
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'hang' }, intent: REFRESH });
+    const manager = h.makeManager({ client: h.makeClient(200) });
+    const lost = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(isAqaraError(lost) && lost.answerLost);
+    assert.equal(h.sim.callCount(REFRESH), 1);
+  });
+
+  it('reports a dead refresh token with the exact contract text and the Aqara code', async () => {
+    const token = h.seedToken();
+    h.sim.expireRefreshToken(token);
+    const manager = h.makeManager();
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(error.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
+    assert.match(error.message, /2007/);
+    assert.equal(manager.state, 'expired');
+    assert.equal(h.sim.callCount(REFRESH), 1, 'a dead token is not retried');
+  });
+
+  it('reports wrong app credentials as such', async () => {
+    h.seedToken();
+    const app = h.sim.apps[0];
+    const { AqaraClient } = await import('../../src/lib/aqara/client');
+    const client = new AqaraClient({
+      baseUrl: h.sim.baseUrl,
+      appId: app.appId,
+      keyId: app.keyId,
+      appKey: 'wrong-key',
+    });
+    const manager = h.makeManager({ client });
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(isAqaraError(error) && error.kind === 'app_credentials');
+    assert.match(error.message, /App Key/);
+    assert.equal(manager.state, 'auth_error');
+    client.close();
+  });
+
+  it('names the scene id when Aqara says the scene does not exist', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    const error = await rejection(manager.runScene('AL.999'));
+    assert.match(error.message, /AL\.999 does not exist \(code 1202\)/);
+  });
+
+  it('a pasted refresh token drops the cached access token', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    const states: string[] = [];
+    manager.on('state', (state: string) => states.push(state));
+    const { updatedAt } = manager.setRefreshToken(h.sim.issueRefreshToken());
+    assert.ok(updatedAt instanceof Date);
+    assert.equal(manager.status().access_token_status, 'not_cached');
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.callCount(REFRESH), 2);
+    assert.ok(states.includes('ready'));
+  });
+
+  it('a token stored by another process clears a no-token state', async () => {
+    const manager = h.makeManager();
+    await rejection(manager.runScene(SCENE_ID));
+    h.seedToken();
+    await manager.runScene(SCENE_ID);
+    assert.equal(manager.state, 'ready');
+  });
+
+  it('keeps a rotated token it cannot save in memory, never sends the old one again, and saves it later', async () => {
+    const original = h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
+    const manager = h.makeManager();
+    const run = manager.runScene(SCENE_ID);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    h.store.pragma('query_only = ON'); // the disk turns read-only while the refresh is in flight
+    await run;
+    assert.equal(manager.state, 'error');
+    assert.match(manager.status().last_error ?? '', /cannot save the rotated refresh token/);
+    assert.ok(
+      h.logger.lines.some((line) => line.startsWith('error: the rotated refresh token could not be saved')),
+    );
+    assert.equal(h.store.read(CONFIG_ID)?.refreshToken, original, 'nothing was written');
+
+    h.sim.expireAccessTokens();
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.refreshTokenUseCount(original), 1, 'the dead token is never sent again');
+
+    h.store.pragma('query_only = OFF');
+    await manager.runScene(SCENE_ID);
+    const saved = h.store.read(CONFIG_ID)!.refreshToken;
+    assert.notEqual(saved, original);
+    assert.equal(h.sim.isRefreshTokenValid(saved), true, 'the database now holds the live token');
+    assert.equal(manager.state, 'ready');
+  });
+
+  it('refuses to refresh when the database cannot be written, instead of risking the token', async () => {
+    const token = h.seedToken();
+    h.store.pragma('query_only = ON');
+    const manager = h.makeManager();
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.ok(isAqaraError(error) && error.kind === 'storage');
+    assert.equal(h.sim.callCount(REFRESH), 0);
+    assert.equal(h.sim.isRefreshTokenValid(token), true);
+    h.store.pragma('query_only = OFF');
+  });
+
+  it('never lets a secret into a log line, an error or a status', async () => {
+    const app = h.sim.apps[0];
+    const texts: string[] = [];
+    const first = h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    h.sim.expireAccessTokens();
+    await manager.runScene(SCENE_ID);
+    for (const code of [106, 108, 302, 429, 2006]) {
+      h.sim.injectFault({ fault: { kind: 'code', code }, intent: RUN });
+      await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    }
+    h.sim.expireAccessTokens();
+    h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
+    await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    texts.push(...h.logger.lines, JSON.stringify(manager.status()));
+    const accessTokens = h.sim.calls.map((call) => call.accessToken).filter((t): t is string => !!t);
+    assert.ok(accessTokens.length > 0);
+    assertNoSecrets(texts, {
+      'app key': [app.appKey],
+      'access token': accessTokens,
+      'refresh token': [first, ...h.sim.currentRefreshTokens(), h.store.read(CONFIG_ID)!.refreshToken],
+    });
+  });
+});
+
+describe('access token expiry with an injected clock', () => {
+  for (const [format, expected] of [
+    ['string', 'valid'],
+    ['number', 'valid'],
+    ['missing', 'cached_no_expiry'],
+    ['garbage', 'cached_no_expiry'],
+  ] as const) {
+    it(`handles expiresIn sent as ${format}`, async () => {
+      const h = await startHarness({ expiresInFormat: format });
+      try {
+        h.seedToken();
+        const manager = h.makeManager();
+        await manager.runScene(SCENE_ID);
+        assert.equal(manager.status().access_token_status, expected);
+        if (format === 'garbage')
+          assert.ok(h.logger.lines.some((line) => line.includes('unreadable expiresIn')));
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  it('treats a token within 5 minutes of expiry as expired and refreshes it', async () => {
+    const clock = new ManualClock();
+    const h = await startHarness({ accessTokenTtlSeconds: 3600 }, clock);
+    try {
+      h.seedToken();
+      const manager = h.makeManager();
+      await manager.runScene(SCENE_ID);
+      clock.advance((3600 - 301) * 1000);
+      assert.equal(manager.status().access_token_status, 'valid');
+      await manager.runScene(SCENE_ID);
+      assert.equal(h.sim.callCount(REFRESH), 1);
+      clock.advance(2000);
+      assert.equal(manager.status().access_token_status, 'expired');
+      assert.equal(manager.status().access_token_expires_in_seconds, 299);
+      await manager.runScene(SCENE_ID);
+      assert.equal(h.sim.callCount(REFRESH), 2);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { defaultTokenDbPath, newLeaseOwner, TokenStore } from '../../src/lib/tokens/store';
+import { makeTempDir } from '../helpers/temp-dir';
+
+describe('token store', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let store: TokenStore;
+  beforeEach(() => {
+    temp = makeTempDir();
+    store = TokenStore.open(join(temp.path, 'nested', 'aqara-cloud', 'tokens.db'));
+  });
+  afterEach(() => {
+    store.close();
+    temp.remove();
+  });
+
+  it('creates its folder 0700 and its file 0600, in WAL mode with synchronous=FULL', () => {
+    const folder = join(temp.path, 'nested', 'aqara-cloud');
+    assert.equal(statSync(folder).mode & 0o777, 0o700);
+    assert.equal(statSync(store.path).mode & 0o777, 0o600);
+    store.write('c', 'token-value-1', 'app');
+    assert.equal(statSync(`${store.path}-wal`).mode & 0o777, 0o600);
+    assert.deepEqual(store.pragma('journal_mode'), [{ journal_mode: 'wal' }]);
+    assert.deepEqual(store.pragma('synchronous'), [{ synchronous: 2 }]);
+  });
+
+  it('puts the default database under the user dir', () => {
+    assert.equal(defaultTokenDbPath('/home/u/.node-red'), '/home/u/.node-red/aqara-cloud/tokens.db');
+  });
+
+  it('writes, reads back and counts generations per config', () => {
+    assert.equal(store.read('c'), undefined);
+    const first = store.write('c', 'token-a', 'app-1', new Date('2025-12-11T18:30:00Z'));
+    assert.equal(first.refreshToken, 'token-a');
+    assert.equal(first.updatedAt.toISOString(), '2025-12-11T18:30:00.000Z');
+    const second = store.write('c', 'token-b', 'app-1');
+    assert.equal(second.generation, first.generation + 1);
+    assert.equal(store.read('other'), undefined);
+  });
+
+  it('gives the refresh lease to one owner at a time and takes over an expired one', () => {
+    store.write('c', 'token-a', 'app');
+    const alice = newLeaseOwner('alice');
+    const bob = newLeaseOwner('bob');
+    assert.equal(store.acquireRefreshLease('c', alice, 1000, 500).outcome, 'acquired');
+    assert.equal(store.acquireRefreshLease('c', bob, 1200, 500).outcome, 'busy');
+    assert.equal(store.acquireRefreshLease('c', bob, 1600, 500).outcome, 'acquired', 'expired lease');
+    assert.equal(store.acquireRefreshLease('missing', bob, 0, 500).outcome, 'no_token');
+  });
+
+  it('takes over at once a lease left by a process that no longer exists', () => {
+    store.write('c', 'token-a', 'app');
+    const dead = newLeaseOwner('x').replace(`/${process.pid}/`, '/999999999/');
+    assert.equal(store.acquireRefreshLease('c', dead, 1000, 60_000).outcome, 'acquired');
+    assert.equal(store.acquireRefreshLease('c', newLeaseOwner('y'), 1001, 60_000).outcome, 'acquired');
+  });
+
+  it('commits a rotation only over the token that was sent', () => {
+    store.write('c', 'token-a', 'app');
+    const owner = newLeaseOwner('o');
+    store.acquireRefreshLease('c', owner, 0, 1000);
+    assert.equal(store.commitRotation('c', owner, 'token-a', 'token-b'), 'saved');
+    assert.equal(store.read('c')?.refreshToken, 'token-b');
+    assert.equal(store.commitRotation('c', owner, 'token-a', 'token-c'), 'superseded');
+    assert.equal(store.read('c')?.refreshToken, 'token-b');
+  });
+
+  it('reports a read-only database as a storage error that names the file, not the token', () => {
+    store.write('c', 'secret-token-value', 'app');
+    store.pragma('query_only = ON');
+    assert.throws(
+      () => store.write('c', 'another-secret-value', 'app'),
+      (error: Error & { kind?: string }) =>
+        error.kind === 'storage' && error.message.includes(store.path) && !error.message.includes('secret'),
+    );
+  });
+});
