@@ -13,6 +13,8 @@ import {
 } from './status';
 import { newLeaseOwner, type TokenStore } from './store';
 
+export type { AccessTokenStatus, TokenState, TokenStatus } from './status';
+
 /** What the manager needs of the Aqara client; AqaraClient satisfies it. */
 export interface TokenClient {
   refreshToken(

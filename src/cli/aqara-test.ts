@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { dirname, join, resolve } from 'node:path';
+import { AqaraClient } from '../lib/aqara/client';
+import { TokenManager } from '../lib/tokens/manager';
+import { TokenStore } from '../lib/tokens/store';
+import { parseArgs, USAGE, UsageError } from './args';
+import { ACTION_SCENES, loadCliConfig } from './config-file';
+
+/** Runs one of the TV scenes outside Node-RED, on the same token manager and database code. */
+export async function main(
+  argv: readonly string[],
+  out = process.stdout,
+  err = process.stderr,
+): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    err.write(`Error: ${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    out.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!args.config || !args.action) {
+    err.write(`Error: -config and -action are required\n${USAGE}\n`);
+    return 2;
+  }
+  const sceneName = ACTION_SCENES[args.action];
+  if (!sceneName) {
+    err.write(`Error: unknown action "${args.action}" - use pin, warn or off\n`);
+    return 2;
+  }
+
+  let client: AqaraClient | undefined;
+  let store: TokenStore | undefined;
+  try {
+    const config = loadCliConfig(args.config);
+    for (const field of config.ignored) {
+      err.write(
+        `Warning: "${field}" in ${args.config} is ignored - tokens now come from the token database\n`,
+      );
+    }
+    const sceneId = config.scenes[sceneName];
+    if (!sceneId) throw new Error(`${args.config}: "aqara.scenes.${sceneName}" is missing`);
+
+    client = new AqaraClient({
+      baseUrl: config.baseUrl,
+      appId: config.appId,
+      keyId: config.keyId,
+      appKey: config.appKey,
+    });
+    store = TokenStore.open(args.db ?? join(dirname(resolve(args.config)), 'aqara-cloud', 'tokens.db'));
+    const manager = new TokenManager({
+      configId: args.configId ?? 'aqara-test',
+      appId: config.appId,
+      client,
+      store,
+    });
+    if (args.refreshToken) {
+      manager.setRefreshToken(args.refreshToken.trim());
+      out.write('Refresh token stored.\n');
+    }
+    const { requestId, result } = await manager.runScene(sceneId);
+    out.write(`${JSON.stringify({ action: args.action, scene: sceneName, sceneId, requestId, result })}\n`);
+    return 0;
+  } catch (error) {
+    err.write(`Error: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    client?.close();
+    store?.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`Error: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

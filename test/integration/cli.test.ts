@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AqaraSimulator } from '../../simulator/server';
+import { REFRESH_TOKEN_EXPIRED_MESSAGE, NO_REFRESH_TOKEN_MESSAGE } from '../../src/lib/tokens/messages';
+import { TokenStore } from '../../src/lib/tokens/store';
+import { assertNoSecrets } from '../helpers/secrets';
+import { makeTempDir } from '../helpers/temp-dir';
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli', 'aqara-test.ts');
+const SCENES = { tv_pin_entry: 'AL.1001', tv_warning: 'AL.1002', tv_power_off: 'AL.1003' };
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI, ...args],
+      { timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('aqara-test command-line tool', () => {
+  const temp = makeTempDir();
+  const sim = new AqaraSimulator({
+    positions: [{ positionId: 'real1.home', positionName: 'Home' }],
+    scenes: Object.entries(SCENES).map(([name, sceneId]) => ({ sceneId, name, positionId: 'real1.home' })),
+  });
+  const configPath = join(temp.path, 'config.json');
+  const dbPath = join(temp.path, 'db', 'tokens.db');
+  const outputs: string[] = [];
+
+  before(async () => {
+    const baseUrl = await sim.start();
+    const app = sim.apps[0];
+    const aqara = {
+      app_id: app.appId,
+      app_key: app.appKey,
+      key_id: app.keyId,
+      base_url: baseUrl,
+      scenes: SCENES,
+    };
+    writeFileSync(
+      configPath,
+      JSON.stringify({ aqara: { ...aqara, access_token: 'old-access-token-from-config' } }),
+    );
+  });
+  after(async () => {
+    await sim.stop();
+    temp.remove();
+  });
+
+  async function record(args: string[]): Promise<CliRun> {
+    const result = await cli(args);
+    outputs.push(result.stdout, result.stderr);
+    return result;
+  }
+
+  it('fails with the contract text when no refresh token is stored', async () => {
+    const result = await record(['-config', configPath, '-action', 'pin', '-db', dbPath]);
+    assert.equal(result.code, 1);
+    assert.ok(result.stderr.includes(NO_REFRESH_TOKEN_MESSAGE));
+  });
+
+  it('stores a given refresh token first, runs the pin scene and warns about access_token', async () => {
+    const token = sim.issueRefreshToken();
+    const result = await record([
+      '-config',
+      configPath,
+      '-action',
+      'pin',
+      '-refresh-token',
+      token,
+      '-db',
+      dbPath,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /"access_token" in .* is ignored/);
+    const printed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '');
+    assert.equal(printed.sceneId, SCENES.tv_pin_entry);
+    assert.equal(printed.scene, 'tv_pin_entry');
+    assert.equal(sim.sceneRuns.at(-1)?.sceneId, SCENES.tv_pin_entry);
+    assert.equal(sim.isRefreshTokenValid(token), false, 'rotated');
+  });
+
+  it('uses the rotated token from the database on the next run, with -- style flags', async () => {
+    for (const [action, sceneId] of [
+      ['warn', SCENES.tv_warning],
+      ['off', SCENES.tv_power_off],
+    ]) {
+      const result = await record([`--config=${configPath}`, '--action', action, '--db', dbPath]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(sim.sceneRuns.at(-1)?.sceneId, sceneId);
+    }
+    const store = TokenStore.open(dbPath);
+    assert.equal(sim.isRefreshTokenValid(store.read('aqara-test')!.refreshToken), true);
+    store.close();
+  });
+
+  it('reports a dead refresh token with the contract text', async () => {
+    const store = TokenStore.open(dbPath);
+    sim.expireRefreshToken(store.read('aqara-test')!.refreshToken);
+    store.close();
+    const result = await record(['-config', configPath, '-action', 'pin', '-db', dbPath]);
+    assert.equal(result.code, 1);
+    assert.ok(result.stderr.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
+  });
+
+  it('rejects bad usage with a clear message', async () => {
+    assert.equal((await record(['-config', configPath, '-action', 'dance'])).code, 2);
+    assert.match((await record(['-action', 'pin'])).stderr, /-config and -action are required/);
+    assert.match((await record(['-bogus', 'x'])).stderr, /unknown flag -bogus/);
+    const missing = await record(['-config', join(temp.path, 'nope.json'), '-action', 'pin']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read .*nope\.json \(ENOENT\)/);
+    assert.equal((await record(['-help'])).code, 0);
+  });
+
+  it('never prints a secret', () => {
+    const app = sim.apps[0];
+    const accessTokens = sim.calls.map((call) => call.accessToken).filter((t): t is string => !!t);
+    const refreshTokens = sim.calls
+      .filter((call) => call.intent === 'config.auth.refreshToken')
+      .map((call) => (call.data as { refreshToken: string }).refreshToken);
+    assert.ok(accessTokens.length > 0 && refreshTokens.length > 0);
+    assertNoSecrets(outputs, {
+      'app key': [app.appKey],
+      'access token': accessTokens,
+      'refresh token': refreshTokens,
+    });
+  });
+});
