@@ -1,0 +1,171 @@
+import { answer } from './codes';
+import type { TokenLedger } from './state';
+import type {
+  AqaraAnswer,
+  ExpiresInFormat,
+  SimulatorApp,
+  SimulatorPosition,
+  SimulatorScene,
+  SimulatorSceneRun,
+} from './types';
+
+export interface IntentRequest {
+  intent: string;
+  app: SimulatorApp;
+  accessToken?: string;
+  data: unknown;
+}
+
+export interface IntentHandlerOptions {
+  ledger: TokenLedger;
+  scenes: readonly SimulatorScene[];
+  positions: readonly SimulatorPosition[];
+  expiresInFormat: ExpiresInFormat;
+  now: () => number;
+  onSceneRun: (run: SimulatorSceneRun) => void;
+}
+
+/** Aqara's documented default page size for list intents. */
+const DEFAULT_PAGE_SIZE = 30;
+
+/** Parses a number a naive client would read as 7 seconds, to catch parseInt-style parsing. */
+const GARBAGE_EXPIRES_IN = '7 days';
+
+type Handler = (request: IntentRequest, data: Record<string, unknown>) => AqaraAnswer;
+
+/**
+ * The business side of the simulated API: what each intent does once the request is
+ * authentic. Intents under config.auth.* need no access token, as at Aqara.
+ */
+export class IntentHandlers {
+  private readonly handlers: ReadonlyMap<string, Handler>;
+
+  constructor(private readonly options: IntentHandlerOptions) {
+    this.handlers = new Map<string, Handler>([
+      ['config.auth.refreshToken', (request, data) => this.refreshToken(request, data)],
+      ['config.scene.run', (request, data) => this.runScene(request, data)],
+      ['query.scene.detail', (_request, data) => this.sceneDetail(data)],
+      ['query.scene.listByPositionId', (_request, data) => this.listScenes(data)],
+      ['query.position.info', (_request, data) => this.listPositions(data)],
+    ]);
+  }
+
+  handle(request: IntentRequest): AqaraAnswer {
+    if (!request.intent.startsWith('config.auth.')) {
+      const access = this.options.ledger.checkAccessToken(request.app.appId, request.accessToken);
+      if (!access.ok) return answer(access.code, access.message);
+    }
+    const handler = this.handlers.get(request.intent);
+    if (!handler) return answer(302, `params error: unknown intent ${request.intent}`);
+    // A missing data field reads as no parameters; anything but an object is a caller error.
+    const data = request.data === undefined ? {} : isRecord(request.data) ? request.data : undefined;
+    if (!data) return answer(302, 'params error: data must be an object');
+    return handler(request, data);
+  }
+
+  private refreshToken(request: IntentRequest, data: Record<string, unknown>): AqaraAnswer {
+    const token = data.refreshToken;
+    if (typeof token !== 'string' || token === '')
+      return answer(302, 'params error: refreshToken is required');
+    const outcome = this.options.ledger.refresh(request.app.appId, token);
+    if (!outcome.ok) return answer(outcome.code);
+    const result: Record<string, unknown> = { accessToken: outcome.accessToken };
+    if (outcome.refreshToken !== undefined) result.refreshToken = outcome.refreshToken;
+    result.openId = outcome.openId;
+    switch (this.options.expiresInFormat) {
+      case 'string':
+        result.expiresIn = String(outcome.expiresInSeconds);
+        break;
+      case 'number':
+        result.expiresIn = outcome.expiresInSeconds;
+        break;
+      case 'garbage':
+        result.expiresIn = GARBAGE_EXPIRES_IN;
+        break;
+      case 'missing':
+        break;
+    }
+    return answer(0, undefined, result);
+  }
+
+  private runScene(request: IntentRequest, data: Record<string, unknown>): AqaraAnswer {
+    const scene = this.findScene(data.sceneId);
+    if (scene === 'invalid') return answer(302, 'params error: sceneId is required');
+    if (!scene) return answer(1202);
+    this.options.onSceneRun({ sceneId: scene.sceneId, at: this.options.now(), appId: request.app.appId });
+    // Aqara does not document this result; an empty string is what its config.* intents return.
+    return answer(0, undefined, '');
+  }
+
+  private sceneDetail(data: Record<string, unknown>): AqaraAnswer {
+    const scene = this.findScene(data.sceneId);
+    if (scene === 'invalid') return answer(302, 'params error: sceneId is required');
+    if (!scene) return answer(1202);
+    return answer(0, undefined, {
+      sceneId: scene.sceneId,
+      name: scene.name,
+      positionId: scene.positionId,
+      model: 'app.scene.v1',
+    });
+  }
+
+  private listScenes(data: Record<string, unknown>): AqaraAnswer {
+    const positionId = data.positionId;
+    if (typeof positionId !== 'string' || positionId === '') {
+      return answer(302, 'params error: positionId is required');
+    }
+    const page = readPage(data);
+    if (!page) return answer(302, 'params error: pageNum and pageSize must be positive integers');
+    const items = this.options.scenes
+      .filter((scene) => scene.positionId === positionId)
+      .map((scene) => ({ sceneId: scene.sceneId, name: scene.name, model: 'app.scene.v1' }));
+    return answer(0, undefined, paged(items, page));
+  }
+
+  private listPositions(data: Record<string, unknown>): AqaraAnswer {
+    const parent = data.parentPositionId;
+    if (parent !== undefined && typeof parent !== 'string') {
+      return answer(302, 'params error: parentPositionId must be a string');
+    }
+    const page = readPage(data);
+    if (!page) return answer(302, 'params error: pageNum and pageSize must be positive integers');
+    // No parent (or an empty one) lists the top level: the homes.
+    const wanted = parent === undefined || parent === '' ? undefined : parent;
+    const items = this.options.positions
+      .filter((position) => position.parentPositionId === wanted)
+      .map((position) => ({ ...position }));
+    return answer(0, undefined, paged(items, page));
+  }
+
+  private findScene(sceneId: unknown): SimulatorScene | 'invalid' | undefined {
+    if (typeof sceneId !== 'string' || sceneId === '') return 'invalid';
+    return this.options.scenes.find((scene) => scene.sceneId === sceneId);
+  }
+}
+
+interface Page {
+  pageNum: number;
+  pageSize: number;
+}
+
+function readPage(data: Record<string, unknown>): Page | undefined {
+  const pageNum = positiveInteger(data.pageNum, 1);
+  const pageSize = positiveInteger(data.pageSize, DEFAULT_PAGE_SIZE);
+  return pageNum !== undefined && pageSize !== undefined ? { pageNum, pageSize } : undefined;
+}
+
+/** Numeric strings are accepted because Aqara's own examples send some numbers as strings. */
+function positiveInteger(value: unknown, fallback: number): number | undefined {
+  if (value === undefined || value === null) return fallback;
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isInteger(number) && number >= 1 ? number : undefined;
+}
+
+function paged<T>(items: T[], page: Page): { data: T[]; totalCount: number } {
+  const start = (page.pageNum - 1) * page.pageSize;
+  return { data: items.slice(start, start + page.pageSize), totalCount: items.length };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,437 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { answer } from './codes';
+import { FaultQueue } from './faults';
+import { RequestGate } from './gate';
+import { IntentHandlers } from './intents';
+import { loadState, saveState } from './persistence';
+import { TokenLedger } from './state';
+import type {
+  AqaraAnswer,
+  FaultRule,
+  SimulatorApp,
+  SimulatorCall,
+  SimulatorOptions,
+  SimulatorPosition,
+  SimulatorScene,
+  SimulatorSceneRun,
+} from './types';
+
+export type {
+  ExpiresInFormat,
+  FaultRule,
+  SimulatorApp,
+  SimulatorCall,
+  SimulatorFault,
+  SimulatorOptions,
+  SimulatorPosition,
+  SimulatorScene,
+  SimulatorSceneRun,
+} from './types';
+
+export const API_PATH = '/v3.0/open/api';
+
+export const DEFAULT_APP: Readonly<SimulatorApp> = Object.freeze({
+  appId: 'sim-app-id',
+  keyId: 'K.sim',
+  appKey: 'sim-app-key-secret',
+});
+
+export const DEFAULT_POSITION_ID = 'real1.home';
+
+export const DEFAULT_SCENES: readonly Readonly<SimulatorScene>[] = Object.freeze([
+  { sceneId: 'AL.100000000000000001', name: 'tv_pin_entry', positionId: DEFAULT_POSITION_ID },
+  { sceneId: 'AL.100000000000000002', name: 'tv_warning', positionId: DEFAULT_POSITION_ID },
+  { sceneId: 'AL.100000000000000003', name: 'tv_power_off', positionId: DEFAULT_POSITION_ID },
+]);
+
+const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+const REFRESH_TOKEN_GRACE_SECONDS = 30 * 24 * 3600;
+
+/** Bounded so a long benchmark cannot grow the simulator's memory without limit. */
+const MAX_RECORDED = 100_000;
+/** Trimming in batches keeps recording O(1) amortised instead of shifting the array each time. */
+const TRIM_SLACK = 10_000;
+
+/** Aqara bodies are tiny; anything this large is a client bug, not a request. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type ParsedBody = { ok: true; intent: unknown; data: unknown } | { ok: false };
+
+/**
+ * A real HTTP server speaking Aqara Open API v3 on loopback, with a scriptable fault queue and
+ * enough bookkeeping for tests to assert what a client did (how often it refreshed, which
+ * token it reused, which scene ran) rather than only what it returned.
+ */
+export class AqaraSimulator {
+  private readonly host: string;
+  private readonly now: () => number;
+  private readonly appList: SimulatorApp[];
+  private readonly ledger: TokenLedger;
+  private readonly gate: RequestGate;
+  private readonly handlers: IntentHandlers;
+  private readonly faults = new FaultQueue();
+
+  private server: Server | undefined;
+  private url: string | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private callLog: SimulatorCall[] = [];
+  private runLog: SimulatorSceneRun[] = [];
+  private readonly countsByIntent = new Map<string, number>();
+  private totalCalls = 0;
+  private readonly refreshTokenUses = new Map<string, number>();
+  private requestSequence = 0;
+
+  constructor(options: SimulatorOptions = {}) {
+    const clock = options.now ?? Date.now;
+    this.now = () => clock();
+    this.host = options.host ?? '127.0.0.1';
+    this.appList = validateApps(options.apps ?? [DEFAULT_APP]);
+
+    const accessTokenTtlSeconds = options.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
+    const refreshTokenTtlSeconds =
+      options.refreshTokenTtlSeconds ?? accessTokenTtlSeconds + REFRESH_TOKEN_GRACE_SECONDS;
+    requirePositive('accessTokenTtlSeconds', accessTokenTtlSeconds);
+    requirePositive('refreshTokenTtlSeconds', refreshTokenTtlSeconds);
+
+    const stateFile = options.stateFile;
+    this.ledger = new TokenLedger({
+      now: this.now,
+      accessTokenTtlSeconds,
+      refreshTokenTtlSeconds,
+      rotateRefreshToken: options.rotateRefreshToken ?? true,
+      initial: stateFile === undefined ? undefined : loadState(stateFile),
+      onChange: stateFile === undefined ? undefined : (state) => saveState(stateFile, state),
+    });
+    this.gate = new RequestGate(this.appList, this.now);
+
+    const scenes = (options.scenes ?? DEFAULT_SCENES).map((scene) => ({ ...scene }));
+    this.handlers = new IntentHandlers({
+      ledger: this.ledger,
+      scenes,
+      positions: options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes),
+      expiresInFormat: options.expiresInFormat ?? 'string',
+      now: this.now,
+      onSceneRun: (run) => this.recordSceneRun(run),
+    });
+  }
+
+  async start(port = 0): Promise<string> {
+    if (this.server) throw new Error('simulator already started');
+    if (this.stopping) await this.stopping;
+    const server = createServer((req, res) => this.onRequest(req, res));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host: this.host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    const { port: boundPort } = server.address() as AddressInfo;
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    this.url = `http://${host}:${boundPort}`;
+    return this.url;
+  }
+
+  /** Destroys every socket too: a hanging or keep-alive connection must not keep a test alive. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    this.server = undefined;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.stopping = new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+      this.sockets.clear();
+    }).finally(() => {
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  /** Still readable after stop(), so a test can aim a client at a port that now refuses. */
+  get baseUrl(): string {
+    if (this.url === undefined) throw new Error('simulator not started');
+    return this.url;
+  }
+
+  get apps(): SimulatorApp[] {
+    return this.appList.map((app) => ({ ...app }));
+  }
+
+  issueRefreshToken(appId?: string): string {
+    return this.ledger.issueRefreshToken(this.appById(appId).appId);
+  }
+
+  expireAccessTokens(): void {
+    this.ledger.expireAccessTokens();
+  }
+
+  expireRefreshToken(token: string): void {
+    this.ledger.expireRefreshToken(token);
+  }
+
+  isRefreshTokenValid(token: string): boolean {
+    return this.ledger.isRefreshTokenValid(token);
+  }
+
+  /** Without an app id: the valid tokens of every app. */
+  currentRefreshTokens(appId?: string): string[] {
+    return this.ledger.currentRefreshTokens(appId);
+  }
+
+  injectFault(rule: FaultRule): void {
+    this.faults.add(rule);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  callCount(intent?: string): number {
+    return intent === undefined ? this.totalCalls : (this.countsByIntent.get(intent) ?? 0);
+  }
+
+  /**
+   * Every request to the API path, including those the gate rejected (their intent is read
+   * from the body when it parses, else ''), so a test can see a client's bad signature.
+   */
+  get calls(): readonly SimulatorCall[] {
+    return this.callLog.length > MAX_RECORDED ? this.callLog.slice(-MAX_RECORDED) : this.callLog;
+  }
+
+  get sceneRuns(): readonly SimulatorSceneRun[] {
+    return this.runLog.length > MAX_RECORDED ? this.runLog.slice(-MAX_RECORDED) : this.runLog;
+  }
+
+  refreshTokenUseCount(token: string): number {
+    return this.refreshTokenUses.get(token) ?? 0;
+  }
+
+  resetCounters(): void {
+    this.callLog = [];
+    this.runLog = [];
+    this.countsByIntent.clear();
+    this.totalCalls = 0;
+    this.refreshTokenUses.clear();
+  }
+
+  private appById(appId: string | undefined): SimulatorApp {
+    if (appId === undefined) return this.appList[0];
+    const app = this.appList.find((candidate) => candidate.appId === appId);
+    if (!app) throw new Error(`unknown simulator app id: ${appId}`);
+    return app;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+    if (req.method !== 'POST' || path !== API_PATH) {
+      req.resume();
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Not Found');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) {
+        res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+        res.end('Payload Too Large');
+        return;
+      }
+      this.onApiRequest(req, res, Buffer.concat(chunks).toString('utf8'));
+    });
+  }
+
+  private onApiRequest(req: IncomingMessage, res: ServerResponse, bodyText: string): void {
+    const requestId = this.nextRequestId();
+    const at = this.now();
+    const body = parseBody(bodyText);
+    const bodyIntent = body.ok && typeof body.intent === 'string' ? body.intent : '';
+    const bodyData = body.ok ? body.data : undefined;
+
+    const gate = this.gate.check(req.headers);
+    if (!gate.ok) {
+      this.record({
+        intent: bodyIntent,
+        at,
+        accessToken: gate.accessToken,
+        data: bodyData,
+        code: gate.answer.code,
+      });
+      send(res, requestId, gate.answer);
+      return;
+    }
+    const accessToken = gate.accessToken;
+    const rejectBody = (message: string): void => {
+      this.record({ intent: bodyIntent, at, accessToken, data: bodyData, code: 302 });
+      send(res, requestId, answer(302, message));
+    };
+    if (!body.ok) return rejectBody('params error: body is not a JSON object');
+    if (typeof body.intent !== 'string' || body.intent === '')
+      return rejectBody('params error: intent is required');
+
+    const intent = body.intent;
+    const call: SimulatorCall = { intent, at, accessToken, data: body.data, code: -1 };
+    this.countDispatch(call);
+
+    const app = gate.app;
+    const processRequest = (): AqaraAnswer => {
+      let result: AqaraAnswer;
+      try {
+        result = this.handlers.handle({ intent, app, accessToken, data: body.data });
+      } catch {
+        // Only a state-file write can throw here; the message must not carry a path or token.
+        result = answer(500, 'service error');
+      }
+      call.code = result.code;
+      return result;
+    };
+
+    const fault = this.faults.take(intent);
+    switch (fault?.kind) {
+      case undefined:
+        send(res, requestId, processRequest());
+        return;
+      case 'delay': {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          send(res, requestId, processRequest());
+        }, fault.ms);
+        this.timers.add(timer);
+        return;
+      }
+      case 'http500':
+        call.code = 500;
+        if (fault.body === 'json') send(res, requestId, answer(500), 500);
+        else sendText(res, 500, '<html><body><h1>500 Internal Server Error</h1></body></html>');
+        return;
+      case 'drop':
+        req.socket.destroy();
+        return;
+      case 'dropAfterProcessing':
+        processRequest();
+        req.socket.destroy();
+        return;
+      case 'hang':
+        // Nothing is sent; stop() or the client closing the socket ends it.
+        return;
+      case 'code':
+        call.code = fault.code;
+        send(res, requestId, answer(fault.code, fault.message), fault.httpStatus ?? 200);
+        return;
+    }
+  }
+
+  private countDispatch(call: SimulatorCall): void {
+    this.totalCalls += 1;
+    this.countsByIntent.set(call.intent, (this.countsByIntent.get(call.intent) ?? 0) + 1);
+    if (call.intent === 'config.auth.refreshToken' && isRecord(call.data)) {
+      const token = call.data.refreshToken;
+      if (typeof token === 'string')
+        this.refreshTokenUses.set(token, (this.refreshTokenUses.get(token) ?? 0) + 1);
+    }
+    this.record(call);
+  }
+
+  private record(call: SimulatorCall): void {
+    this.callLog.push(call);
+    if (this.callLog.length > MAX_RECORDED + TRIM_SLACK)
+      this.callLog.splice(0, this.callLog.length - MAX_RECORDED);
+  }
+
+  private recordSceneRun(run: SimulatorSceneRun): void {
+    this.runLog.push(run);
+    if (this.runLog.length > MAX_RECORDED + TRIM_SLACK)
+      this.runLog.splice(0, this.runLog.length - MAX_RECORDED);
+  }
+
+  /** A counter keeps ids unique within a run; the random tail keeps them unique across runs. */
+  private nextRequestId(): string {
+    this.requestSequence += 1;
+    return `${this.requestSequence.toString(16).padStart(8, '0')}${randomBytes(8).toString('hex')}`;
+  }
+}
+
+export async function startSimulator(options?: SimulatorOptions, port?: number): Promise<AqaraSimulator> {
+  const simulator = new AqaraSimulator(options);
+  await simulator.start(port);
+  return simulator;
+}
+
+function send(res: ServerResponse, requestId: string, reply: AqaraAnswer, status = 200): void {
+  if (res.destroyed || res.writableEnded) return;
+  const body = JSON.stringify({
+    code: reply.code,
+    requestId,
+    message: reply.message,
+    msgDetails: null,
+    result: reply.result,
+  });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function parseBody(text: string): ParsedBody {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false };
+  }
+  if (!isRecord(parsed)) return { ok: false };
+  return { ok: true, intent: parsed.intent, data: parsed.data };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validateApps(apps: readonly SimulatorApp[]): SimulatorApp[] {
+  if (apps.length === 0) throw new Error('the simulator needs at least one app');
+  const ids = new Set(apps.map((app) => app.appId));
+  if (ids.size !== apps.length) throw new Error('simulator app ids must be unique');
+  return apps.map((app) => ({ ...app }));
+}
+
+function requirePositive(name: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
+}
+
+/** Without explicit positions, every position the scenes name exists as a top-level home. */
+function positionsOf(scenes: readonly SimulatorScene[]): SimulatorPosition[] {
+  const ids = [...new Set(scenes.map((scene) => scene.positionId))];
+  return ids.map((positionId) => ({
+    positionId,
+    positionName: positionId === DEFAULT_POSITION_ID ? 'Home' : positionId,
+  }));
+}

@@ -1,0 +1,75 @@
+/**
+ * Shapes shared by the simulator's parts. They live apart from server.ts so that the ledger,
+ * the gate and the intent handlers can use them without importing the HTTP layer;
+ * server.ts re-exports them as the public API.
+ */
+
+export interface SimulatorApp {
+  appId: string;
+  keyId: string;
+  appKey: string;
+}
+
+export interface SimulatorScene {
+  sceneId: string;
+  name: string;
+  positionId: string;
+}
+
+export interface SimulatorPosition {
+  positionId: string;
+  positionName: string;
+  parentPositionId?: string;
+}
+
+export type ExpiresInFormat = 'string' | 'number' | 'missing' | 'garbage';
+
+export interface SimulatorOptions {
+  apps?: SimulatorApp[];
+  scenes?: SimulatorScene[];
+  positions?: SimulatorPosition[];
+  accessTokenTtlSeconds?: number;
+  expiresInFormat?: ExpiresInFormat;
+  rotateRefreshToken?: boolean;
+  refreshTokenTtlSeconds?: number;
+  now?: () => number;
+  stateFile?: string;
+  host?: string;
+}
+
+export type SimulatorFault =
+  | { kind: 'delay'; ms: number }
+  /** body defaults to 'text': a proxy's HTML page is the harder case for a client. */
+  | { kind: 'http500'; body?: 'text' | 'json' }
+  | { kind: 'drop' }
+  | { kind: 'dropAfterProcessing' }
+  | { kind: 'hang' }
+  | { kind: 'code'; code: number; message?: string; httpStatus?: number };
+
+export interface FaultRule {
+  fault: SimulatorFault;
+  intent?: string;
+  times?: number;
+}
+
+export interface SimulatorCall {
+  intent: string;
+  at: number;
+  accessToken?: string;
+  data: unknown;
+  /** The Aqara code answered; -1 while pending or when no answer was ever sent (drop, hang). */
+  code: number;
+}
+
+export interface SimulatorSceneRun {
+  sceneId: string;
+  at: number;
+  appId: string;
+}
+
+/** What the gate or an intent handler decided; the server wraps it in Aqara's envelope. */
+export interface AqaraAnswer {
+  code: number;
+  message: string;
+  result: unknown;
+}
