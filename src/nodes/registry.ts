@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { AqaraClient } from '../lib/aqara/client';
+import type { Logger } from '../lib/logger';
+import { TokenManager } from '../lib/tokens/manager';
+import { TokenStore } from '../lib/tokens/store';
+import type { ManagerSpec } from './config-spec';
+
+/**
+ * One token manager per aqara-config id, kept at module level because Node-RED rebuilds the config
+ * node on every full deploy: without this, each deploy would throw away the cached access token and
+ * pay a refresh (and a refresh-token rotation) for nothing. A manager is reused only when everything
+ * it was built from is unchanged; the App Key is compared by hash so the registry never holds it.
+ */
+
+/**
+ * After a config node stops without being removed, its manager waits this long for the next
+ * instance of the same config (a full deploy stops and restarts everything). If none comes, e.g.
+ * flows were stopped, the manager is closed.
+ */
+export const ORPHAN_GRACE_MS = 60_000;
+
+interface Entry {
+  fingerprint: string;
+  manager: TokenManager;
+  client: AqaraClient;
+  /** The config node instance currently using the manager, so a late close of an old one is ignored. */
+  owner: object | undefined;
+  /** Log lines go to the current owner's node log, even when the manager was built by an older one. */
+  logger: { target: Logger };
+  orphanTimer: NodeJS.Timeout | undefined;
+}
+
+const entries = new Map<string, Entry>();
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** A digest of the spec; the App Key enters only as its own hash. */
+function fingerprintOf(spec: ManagerSpec): string {
+  return sha256(JSON.stringify([spec.appId, spec.keyId, sha256(spec.appKey), spec.baseUrl, spec.dbPath]));
+}
+
+function forwardingLogger(holder: { target: Logger }): Logger {
+  return {
+    debug: (message) => holder.target.debug(message),
+    info: (message) => holder.target.info(message),
+    warn: (message) => holder.target.warn(message),
+    error: (message) => holder.target.error(message),
+  };
+}
+
+function dispose(configId: string): void {
+  const entry = entries.get(configId);
+  if (!entry) return;
+  entries.delete(configId);
+  if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
+  entry.manager.removeAllListeners();
+  entry.manager.close();
+  entry.client.close();
+  // The store is shared by every config on the same file, so it stays open.
+}
+
+/**
+ * The manager for this config: the existing one when nothing that matters changed, else a new one
+ * (the old one is closed). Throws what the client or store throw (bad settings, unusable database).
+ */
+export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger): TokenManager {
+  const fingerprint = fingerprintOf(spec);
+  const existing = entries.get(spec.configId);
+  if (existing && existing.fingerprint === fingerprint) {
+    if (existing.orphanTimer) clearTimeout(existing.orphanTimer);
+    existing.orphanTimer = undefined;
+    existing.owner = owner;
+    existing.logger.target = logger;
+    return existing.manager;
+  }
+  dispose(spec.configId);
+
+  const holder = { target: logger };
+  const forward = forwardingLogger(holder);
+  const store = TokenStore.open(spec.dbPath);
+  const client = new AqaraClient({
+    baseUrl: spec.baseUrl,
+    appId: spec.appId,
+    keyId: spec.keyId,
+    appKey: spec.appKey,
+    logger: forward,
+  });
+  const manager = new TokenManager({
+    configId: spec.configId,
+    appId: spec.appId,
+    client,
+    store,
+    logger: forward,
+  });
+  entries.set(spec.configId, { fingerprint, manager, client, owner, logger: holder, orphanTimer: undefined });
+  return manager;
+}
+
+/**
+ * Called from the config node's close. Removed: the manager goes now. Merely stopped: it is kept for a
+ * grace period so the next deploy's instance can take it over with its cached access token.
+ */
+export function releaseManager(configId: string, owner: object, removed: boolean): void {
+  const entry = entries.get(configId);
+  if (!entry || entry.owner !== owner) return;
+  if (removed) {
+    dispose(configId);
+    return;
+  }
+  entry.owner = undefined;
+  entry.orphanTimer = setTimeout(() => dispose(configId), ORPHAN_GRACE_MS);
+  // Waiting for a redeploy is no reason to keep a stopping Node-RED process alive.
+  entry.orphanTimer.unref();
+}
+
+/** The live manager of a config id, if any: used by tests to prove a redeploy kept it. */
+export function managerOf(configId: string): TokenManager | undefined {
+  return entries.get(configId)?.manager;
+}
+
+/** Closes every manager, e.g. when a test runtime is torn down. */
+export function closeAllManagers(): void {
+  for (const configId of [...entries.keys()]) dispose(configId);
+}
