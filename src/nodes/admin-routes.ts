@@ -1,0 +1,230 @@
+import { isAqaraError } from '../lib/aqara/errors';
+import { ConfigProblemError } from './config-spec';
+import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
+import type { AdminRequest, AdminResponse, NodeAPI } from './types';
+
+/**
+ * The admin API of shared/interface.md, on Node-RED's admin app so Node-RED's own admin auth guards it:
+ *   POST /aqara/refresh-token   store a pasted refresh token for a deployed aqara-config
+ *   GET  /aqara/token-status    that config's token status
+ * Every answer is JSON, bad input is always a 4xx, and no answer or log line ever carries a token.
+ */
+
+export const MAX_REFRESH_TOKEN_LENGTH = 4096;
+
+/**
+ * Marks Node-RED's admin app once the routes are on it. A symbol from the global registry, not a
+ * module variable, so a second copy of this module (re-required, or installed twice) cannot add them again.
+ */
+const ROUTES_MARK = Symbol.for('@metron/node-red-aqara-cloud:admin-routes');
+
+interface ErrorBody {
+  error: string;
+  code: string;
+  details: string;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; status: number; body: ErrorBody };
+
+function fail<T>(status: number, error: string, code: string, details: string): Outcome<T> {
+  return { ok: false, status, body: { error, code, details } };
+}
+
+function invalid<T>(details: string): Outcome<T> {
+  return fail(400, 'Invalid request body', 'INVALID_REQUEST', details);
+}
+
+function reply(res: AdminResponse, status: number, body: unknown): void {
+  // Token status and errors describe secrets' state; no proxy or browser should keep them.
+  res.set('Cache-Control', 'no-store');
+  res.status(status).json(body);
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `application/json`, with or without parameters such as charset; nothing else. */
+function isJsonContentType(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (typeof value !== 'string') return false;
+  return value.split(';')[0].trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * The token exactly as it will be stored. Surrounding whitespace (a pasted newline) is dropped;
+ * anything else unusual is refused rather than stored, since Aqara would only refuse it later.
+ * Own properties only: a body may carry `__proto__` or `constructor` keys.
+ */
+function readRefreshToken(body: Record<string, unknown>): Outcome<string> {
+  const raw = Object.hasOwn(body, 'refresh_token') ? body.refresh_token : undefined;
+  if (raw === undefined || raw === null) return invalid('refresh_token is required');
+  if (typeof raw !== 'string') return invalid('refresh_token must be a string');
+  const token = raw.trim();
+  if (token === '') return invalid('refresh_token must not be empty');
+  if (/\s/.test(token)) return invalid('refresh_token must not contain whitespace');
+  if (token.length > MAX_REFRESH_TOKEN_LENGTH) {
+    return invalid(`refresh_token must not be longer than ${MAX_REFRESH_TOKEN_LENGTH} characters`);
+  }
+  if (!/^[\x21-\x7e]+$/.test(token))
+    return invalid('refresh_token must contain only printable ASCII characters');
+  return { ok: true, value: token };
+}
+
+/** `config` from the JSON body, else from the query string; absent or empty means "the only one". */
+function readConfigId(req: AdminRequest): Outcome<string | undefined> {
+  const body = req.body;
+  const raw = isJsonObject(body) && Object.hasOwn(body, 'config') ? body.config : req.query.config;
+  if (raw === undefined || raw === null || raw === '') return { ok: true, value: undefined };
+  if (typeof raw !== 'string')
+    return invalid('config must be a single string: the id of an aqara-config node');
+  return { ok: true, value: raw.trim() };
+}
+
+/** The deployed config named by id, or the only deployed one when no id was given. */
+function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
+  if (id !== undefined) {
+    const config = findDeployedConfig(id);
+    if (config) return { ok: true, value: config };
+    return fail(
+      404,
+      'Config node not found',
+      'CONFIG_NOT_FOUND',
+      'no deployed aqara-config node has this id - deploy the config first',
+    );
+  }
+  const all = deployedConfigs();
+  if (all.length === 1) return { ok: true, value: all[0] };
+  if (all.length === 0) {
+    return fail(
+      404,
+      'Config node not found',
+      'CONFIG_NOT_FOUND',
+      'no aqara-config node is deployed - deploy one first',
+    );
+  }
+  const list = all.map((config) => `${config.id} (${config.label})`).join(', ');
+  return fail(
+    400,
+    'Config node required',
+    'CONFIG_REQUIRED',
+    `${all.length} aqara-config nodes are deployed; say which one with "config": ${list}`,
+  );
+}
+
+/** Errors thrown while acting on a config: its settings are unusable, or the token database failed. */
+function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void {
+  if (error instanceof ConfigProblemError) {
+    reply(res, 409, { error: 'Config node not usable', code: 'CONFIG_INVALID', details: error.message });
+  } else if (isAqaraError(error) && error.kind === 'storage') {
+    RED.log.error(`aqara admin route: ${error.message}`);
+    reply(res, 500, { error: 'Token storage failed', code: 'STORAGE_ERROR', details: error.message });
+  } else {
+    // Unknown failures are logged by name only: their text was not written with secrecy in mind.
+    RED.log.error(`aqara admin route: unexpected ${error instanceof Error ? error.name : typeof error}`);
+    reply(res, 500, { error: 'Internal error', code: 'INTERNAL_ERROR', details: 'see the Node-RED log' });
+  }
+}
+
+function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminResponse): void {
+  if (!isJsonContentType(req.headers['content-type'])) {
+    reply(res, 415, {
+      error: 'Unsupported Media Type',
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      details: 'Content-Type must be application/json',
+    });
+    return;
+  }
+  const body = req.body;
+  // Node-RED's parser hands over arrays too, and other parsers (httpAdminMiddleware) may hand strings.
+  const token = isJsonObject(body)
+    ? readRefreshToken(body)
+    : invalid<string>('request body must be a JSON object');
+  if (!token.ok) return reply(res, token.status, token.body);
+  const id = readConfigId(req);
+  if (!id.ok) return reply(res, id.status, id.body);
+  const config = pickConfig(id.value);
+  if (!config.ok) return reply(res, config.status, config.body);
+  try {
+    const { updatedAt } = config.value.setRefreshToken(token.value);
+    reply(res, 200, { message: 'Refresh token updated successfully', updated_at: updatedAt.toISOString() });
+  } catch (error) {
+    replyToFailure(RED, res, error);
+  }
+}
+
+function getTokenStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): void {
+  const id = readConfigId(req);
+  if (!id.ok) return reply(res, id.status, id.body);
+  const config = pickConfig(id.value);
+  if (!config.ok) return reply(res, config.status, config.body);
+  try {
+    reply(res, 200, config.value.tokenStatus());
+  } catch (error) {
+    replyToFailure(RED, res, error);
+  }
+}
+
+/**
+ * Node-RED's admin app parses JSON bodies before any route runs. A body it cannot parse becomes an
+ * error that skips every route; without this handler express answers with an HTML page whose
+ * SyntaxError text quotes the start of the body, i.e. of the token.
+ */
+function bodyErrorReply(error: unknown): { status: number; body: ErrorBody } {
+  const type = isJsonObject(error) && typeof error.type === 'string' ? error.type : '';
+  const status = isJsonObject(error) && typeof error.status === 'number' ? error.status : 0;
+  if (type === 'entity.parse.failed') {
+    return {
+      status: 400,
+      body: {
+        error: 'Invalid request body',
+        code: 'INVALID_REQUEST',
+        details: 'request body is not valid JSON',
+      },
+    };
+  }
+  if (type === 'entity.too.large') {
+    return {
+      status: 413,
+      body: { error: 'Invalid request body', code: 'INVALID_REQUEST', details: 'request body is too large' },
+    };
+  }
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+    return {
+      status: 415,
+      body: {
+        error: 'Unsupported Media Type',
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        details: 'request body encoding is not supported',
+      },
+    };
+  }
+  return {
+    status: status >= 400 && status < 500 ? status : 400,
+    body: {
+      error: 'Invalid request body',
+      code: 'INVALID_REQUEST',
+      details: 'request body could not be read',
+    },
+  };
+}
+
+/** Adds the routes to Node-RED's admin app, once per app. */
+export function registerAdminRoutes(RED: NodeAPI): void {
+  const app = RED.httpAdmin as typeof RED.httpAdmin & { [ROUTES_MARK]?: true };
+  // Node-RED without an admin API (httpAdminRoot: false) has nothing to add routes to.
+  if (!app || app[ROUTES_MARK]) return;
+  Object.defineProperty(app, ROUTES_MARK, { value: true });
+
+  app.post('/aqara/refresh-token', RED.auth.needsPermission('aqara-config.write'), (req, res) =>
+    postRefreshToken(RED, req, res),
+  );
+  app.get('/aqara/token-status', RED.auth.needsPermission('aqara-config.read'), (req, res) =>
+    getTokenStatus(RED, req, res),
+  );
+  app.use('/aqara', (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const { status, body } = bodyErrorReply(error);
+    reply(res, status, body);
+  });
+}
