@@ -1,0 +1,149 @@
+import { isAqaraError } from '../lib/aqara/errors';
+import type { TokenManager } from '../lib/tokens/manager';
+import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from '../lib/tokens/status';
+import { TokenStore } from '../lib/tokens/store';
+import { registerAdminRoutes } from './admin-routes';
+import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
+import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
+import { addDeployedConfig, type DeployedConfig, removeDeployedConfig } from './deployed';
+import { nodeLogger } from './node-logger';
+import { acquireManager, releaseManager } from './registry';
+import { readSceneMap } from './scenes';
+import { problemStatus, StatusFanout, tokenStateStatus, type Translate } from './status';
+import type { Node, NodeAPI, NodeDef } from './types';
+
+interface AqaraConfigDef extends NodeDef {
+  region?: unknown;
+  baseUrl?: unknown;
+  appId?: unknown;
+  keyId?: unknown;
+  scenes?: unknown;
+}
+
+/** The writable shape while the constructor fills it in; flow nodes only see AqaraConfigNode. */
+type ConfigNodeUnderConstruction = { -readonly [K in keyof AqaraConfigNode]: AqaraConfigNode[K] };
+
+/** Any failure while building the manager becomes a ConfigProblemError, so users get one kind of answer. */
+function asProblem(error: unknown, t: Translate, label: string): ConfigProblemError {
+  if (error instanceof ConfigProblemError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (isAqaraError(error) && error.kind === 'storage') {
+    return new ConfigProblemError('storage', t('aqara-config.errors.storage', { name: label, reason }));
+  }
+  // e.g. the client refusing an App ID with characters Aqara never uses; its messages carry no secret.
+  return new ConfigProblemError(
+    'bad-settings',
+    t('aqara-config.errors.bad-settings', { name: label, reason }),
+  );
+}
+
+export = function (RED: NodeAPI): void {
+  registerAdminRoutes(RED);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+
+  function setUp(node: ConfigNodeUnderConstruction, def: AqaraConfigDef): void {
+    const label = typeof def.name === 'string' && def.name.trim() !== '' ? def.name.trim() : def.id;
+    const fanout = new StatusFanout();
+    let manager: TokenManager | undefined;
+    let problem: ConfigProblemError | undefined;
+    let dbPath: string | undefined;
+
+    try {
+      dbPath = resolveDbPath(RED.settings, t);
+      const spec = buildManagerSpec(
+        {
+          id: def.id,
+          label,
+          region: def.region,
+          baseUrl: def.baseUrl,
+          appId: def.appId,
+          keyId: def.keyId,
+          appKey: node.credentials?.appKey,
+        },
+        dbPath,
+        t,
+      );
+      manager = acquireManager(spec, node, nodeLogger(node));
+    } catch (error) {
+      problem = asProblem(error, t, label);
+      // Said once at deploy; every message sent to a user node repeats it through done(err).
+      node.warn(problem.message);
+    }
+
+    const onState = (state: TokenState): void => fanout.publish(tokenStateStatus(state, t));
+    if (manager) {
+      manager.on('state', onState);
+      onState(manager.state);
+    } else if (problem) {
+      fanout.publish(problemStatus(problem.problem, t));
+    }
+
+    /** Without a manager the stored token can still be reported, so the editor shows what is there. */
+    const unusableStatus = (reason: ConfigProblemError): TokenStatus => {
+      let stored: Date | undefined;
+      try {
+        if (dbPath !== undefined && reason.problem !== 'storage')
+          stored = TokenStore.open(dbPath).read(def.id)?.updatedAt;
+      } catch {
+        // The problem reported below is what matters; an unreadable database adds nothing.
+      }
+      if (!stored) {
+        return {
+          configured: false,
+          message: NOT_CONFIGURED_STATUS_MESSAGE,
+          last_error: reason.message,
+          state: 'error',
+        };
+      }
+      return {
+        configured: true,
+        refresh_token_updated_at: stored.toISOString(),
+        access_token_status: 'not_cached',
+        access_token_expires_in_seconds: null,
+        last_error: reason.message,
+        state: 'error',
+      };
+    };
+
+    node.label = label;
+    node.scenes = readSceneMap(def.scenes);
+    node.register = (user: Node) => fanout.add(user);
+    node.deregister = (user: Node) => fanout.remove(user);
+    node.currentStatus = () => fanout.current;
+    // Without a manager there is always a problem; the fallback only satisfies the type checker.
+    const why = (): ConfigProblemError =>
+      problem ?? new ConfigProblemError('bad-settings', t('aqara-config.errors.unusable', { name: label }));
+    node.tokenManager = () => {
+      if (manager) return manager;
+      throw why();
+    };
+    node.tokenStatus = () => (manager ? manager.status() : unusableStatus(why()));
+
+    const deployedView: DeployedConfig = {
+      id: def.id,
+      label,
+      tokenStatus: () => node.tokenStatus(),
+      setRefreshToken: (token) => node.tokenManager().setRefreshToken(token),
+    };
+    addDeployedConfig(deployedView);
+
+    node.on('close', (removed, done) => {
+      // The manager may outlive this node (redeploy): nothing of this node may stay attached to it.
+      manager?.off('state', onState);
+      removeDeployedConfig(deployedView);
+      fanout.clear();
+      releaseManager(def.id, node, removed);
+      done();
+    });
+  }
+
+  function AqaraConfig(this: ConfigNodeUnderConstruction, def: AqaraConfigDef): void {
+    RED.nodes.createNode(this, def);
+    setUp(this, def);
+  }
+
+  RED.nodes.registerType(CONFIG_NODE_TYPE, AqaraConfig, {
+    // A password credential is never sent back to the editor and never written to flows.json.
+    credentials: { appKey: { type: 'password' } },
+  });
+};
