@@ -30,7 +30,12 @@ const SCENE_DEFAULTS: SimulatorOptions = {
 };
 
 /** A real simulator, a real database in a temp folder, real clients: nothing of the protocol is mocked. */
-export async function startHarness(simOptions: SimulatorOptions = {}, clock?: Clock): Promise<Harness> {
+export async function startHarness(
+  simOptions: SimulatorOptions = {},
+  clock?: Clock,
+  /** The clock the client signs requests with: Aqara's idea of now, when it differs from the manager's. */
+  clientClock?: Clock,
+): Promise<Harness> {
   const sim = new AqaraSimulator({ ...SCENE_DEFAULTS, ...simOptions });
   const baseUrl = await sim.start();
   const temp = makeTempDir();
@@ -48,6 +53,7 @@ export async function startHarness(simOptions: SimulatorOptions = {}, clock?: Cl
       appKey: app.appKey,
       timeoutMs,
       logger,
+      now: clientClock ? () => clientClock.now() : undefined,
     });
     clients.push(client);
     return client;

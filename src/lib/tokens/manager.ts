@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { AqaraError, isAqaraError } from '../aqara/errors';
+import type { RateLimiter } from '../aqara/rate-limiter';
 import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../logger';
 import { readExpiresIn } from './expires-in';
@@ -44,7 +45,19 @@ export interface TokenManagerOptions {
   leaseMs?: number;
   /** How often a process waiting for another's refresh looks at the database (default 50 ms). */
   leasePollMs?: number;
+  /**
+   * Refresh when the stored refresh token is older than this, even with no calls, so an idle
+   * refresh token never reaches Aqara's 30-day limit (default 7 days; 0 turns keep-alive off).
+   */
+  keepAliveMaxAgeMs?: number;
+  /** How often the keep-alive looks at the token's age (default 1 hour). */
+  keepAliveIntervalMs?: number;
+  /** The app's client-side quota guard, shared by every config of the same Aqara app. */
+  rateLimiter?: RateLimiter;
 }
+
+/** What the keep-alive did on one tick. */
+export type KeepAliveOutcome = 'disabled' | 'not_configured' | 'fresh' | 'busy' | 'refreshed' | 'failed';
 
 interface CachedAccessToken {
   token: string;
@@ -60,6 +73,14 @@ interface UnsavedRotation {
 }
 
 export const DEFAULT_SAFETY_BUFFER_MS = 5 * 60 * 1000;
+export const DEFAULT_KEEP_ALIVE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 3600 * 1000;
+/** Aqara's documented default access-token lifetime, used until a refresh tells us the real one. */
+const DEFAULT_ACCESS_TOKEN_LIFETIME_MS = 7 * 24 * 3600 * 1000;
+/** A refresh token dies this long after its access token expires, if nobody refreshes it. */
+const REFRESH_TOKEN_GRACE_MS = 30 * 24 * 3600 * 1000;
+/** Node's timers overflow past 2^31-1 ms and then fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_WRITE_RETRY_MS = 60_000;
 
 /**
@@ -80,6 +101,8 @@ export class TokenManager extends EventEmitter {
   private readonly leaseMs: number;
   private readonly leasePollMs: number;
   private readonly leaseOwner = newLeaseOwner(randomUUID());
+  private readonly keepAliveMaxAgeMs: number;
+  private readonly rateLimiter: RateLimiter | undefined;
 
   private cached: CachedAccessToken | undefined;
   private refreshInFlight: Promise<string> | undefined;
@@ -90,6 +113,9 @@ export class TokenManager extends EventEmitter {
   private lastRefreshAnswerLost = false;
   private currentState: TokenState;
   private closed = false;
+  private callsInFlight = 0;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private accessTokenLifetimeMs = DEFAULT_ACCESS_TOKEN_LIFETIME_MS;
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -104,7 +130,14 @@ export class TokenManager extends EventEmitter {
     this.refreshBackoffMs = options.refreshBackoffMs ?? 500;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.leasePollMs = options.leasePollMs ?? 50;
+    this.keepAliveMaxAgeMs = Math.max(0, options.keepAliveMaxAgeMs ?? DEFAULT_KEEP_ALIVE_MAX_AGE_MS);
+    this.rateLimiter = options.rateLimiter;
     this.currentState = this.deriveState();
+    if (this.keepAliveMaxAgeMs > 0) {
+      this.startKeepAlive(
+        Math.min(options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS, MAX_TIMER_MS),
+      );
+    }
   }
 
   get state(): TokenState {
@@ -131,18 +164,82 @@ export class TokenManager extends EventEmitter {
     data: unknown,
   ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }> {
     if (this.unsaved) this.retryUnsavedWrite();
-    const token = await this.getAccessToken();
+    this.callsInFlight++;
     try {
-      return await this.client.request<T>(intent, data, token);
-    } catch (error) {
-      if (!isAqaraError(error) || error.kind !== 'access_token') throw error;
-      // A late 108 for a token that was already replaced must not cost another refresh.
-      if (this.cached?.token === token) {
-        this.logger.info(`Aqara refused the access token on ${intent} (code ${error.code}); refreshing once`);
-        this.cached = undefined;
+      const token = await this.getAccessToken();
+      try {
+        return await this.send<T>(intent, data, token);
+      } catch (error) {
+        if (!isAqaraError(error) || error.kind !== 'access_token') throw error;
+        // A late 108 for a token that was already replaced must not cost another refresh.
+        if (this.cached?.token === token) {
+          this.logger.info(
+            `Aqara refused the access token on ${intent} (code ${error.code}); refreshing once`,
+          );
+          this.cached = undefined;
+        }
+        const fresh = await this.getAccessToken();
+        return await this.send<T>(intent, data, fresh);
       }
-      const fresh = await this.getAccessToken();
-      return this.client.request<T>(intent, data, fresh);
+    } finally {
+      this.callsInFlight--;
+    }
+  }
+
+  /**
+   * One keep-alive look: refreshes when the stored refresh token is older than the keep-alive age.
+   * It never starts while a call is in flight, so it cannot pull a token from under a request.
+   * A token dated in the future means the wall clock went back: its age is unknown, so it is refreshed.
+   */
+  async keepAliveTick(): Promise<KeepAliveOutcome> {
+    if (this.keepAliveMaxAgeMs === 0 || this.closed) return 'disabled';
+    if (this.callsInFlight > 0 || this.refreshInFlight) return 'busy';
+    let updatedAt: number;
+    try {
+      const stored = this.store.read(this.configId);
+      if (!stored) return 'not_configured';
+      updatedAt = stored.updatedAt.getTime();
+    } catch {
+      return 'failed';
+    }
+    const age = this.clock.now() - updatedAt;
+    if (age >= 0 && age < this.keepAliveMaxAgeMs && !this.unsaved) return 'fresh';
+    this.logger.info('keep-alive: refreshing an idle refresh token before Aqara lets it expire');
+    this.cached = undefined;
+    try {
+      await this.getAccessToken();
+      return 'refreshed';
+    } catch {
+      return 'failed';
+    }
+  }
+
+  private startKeepAlive(intervalMs: number): void {
+    const schedule = (): void => {
+      this.keepAliveTimer = setTimeout(() => {
+        void this.keepAliveTick().finally(() => {
+          if (!this.closed) schedule();
+        });
+      }, intervalMs);
+      this.keepAliveTimer.unref();
+    };
+    schedule();
+  }
+
+  /** Every request goes through the app's quota guard; Aqara's 429 pauses the whole app. */
+  private async send<T>(
+    intent: string,
+    data: unknown,
+    token: string,
+  ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }> {
+    await this.rateLimiter?.acquire(intent);
+    try {
+      const response = await this.client.request<T>(intent, data, token);
+      this.rateLimiter?.succeeded();
+      return response;
+    } catch (error) {
+      if (isAqaraError(error) && error.code === 429) this.rateLimiter?.penalize();
+      throw error;
     }
   }
 
@@ -198,6 +295,9 @@ export class TokenManager extends EventEmitter {
       refresh_token_updated_at: storedAt?.toISOString(),
       access_token_status: this.accessTokenStatus(),
       access_token_expires_in_seconds: this.accessTokenSecondsLeft(),
+      refresh_token_expires_at: storedAt
+        ? new Date(storedAt.getTime() + this.accessTokenLifetimeMs + REFRESH_TOKEN_GRACE_MS).toISOString()
+        : undefined,
       last_error: lastError,
       state: this.state,
     };
@@ -206,6 +306,8 @@ export class TokenManager extends EventEmitter {
   close(): void {
     this.closed = true;
     this.stopWriteRetry();
+    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
   }
 
   private isExpired(cached: CachedAccessToken): boolean {
@@ -236,6 +338,7 @@ export class TokenManager extends EventEmitter {
         const retry = failure.kind === 'transient' && !failure.answerLost && attempt < this.refreshAttempts;
         if (!retry || this.closed) {
           this.logger.error(failure.message);
+          this.emit('refresh-failed', failure);
           throw failure;
         }
         const delay = this.refreshBackoffMs * 2 ** (attempt - 1);
@@ -246,12 +349,15 @@ export class TokenManager extends EventEmitter {
   }
 
   private async refreshOnce(): Promise<string> {
+    // The quota wait comes before the lease, so a queued refresh never blocks other processes.
+    await this.rateLimiter?.acquire('config.auth.refreshToken');
     const sent = this.unsaved?.token ?? (await this.takeLease());
     let grant: Awaited<ReturnType<TokenClient['refreshToken']>>;
     try {
       grant = await this.client.refreshToken(sent);
     } catch (error) {
       if (!this.unsaved) this.store.releaseLease(this.configId, this.leaseOwner);
+      if (isAqaraError(error) && error.code === 429) this.rateLimiter?.penalize();
       throw this.describeRefreshFailure(error);
     }
     this.lastRefreshAnswerLost = false;
@@ -359,7 +465,10 @@ export class TokenManager extends EventEmitter {
 
   private expiryOf(raw: unknown): number | null {
     const reading = readExpiresIn(raw);
-    if (reading.kind === 'seconds') return this.clock.now() + reading.seconds * 1000;
+    if (reading.kind === 'seconds') {
+      this.accessTokenLifetimeMs = reading.seconds * 1000;
+      return this.clock.now() + reading.seconds * 1000;
+    }
     if (reading.kind === 'unreadable') {
       this.logger.warn(
         `Aqara sent an unreadable expiresIn (${reading.shape}); the token is used until Aqara refuses it`,

@@ -14,6 +14,11 @@ export interface TokenStatus {
   access_token_status?: AccessTokenStatus;
   /** Seconds until the access token really expires; null when no token or no expiry is known. */
   access_token_expires_in_seconds?: number | null;
+  /**
+   * When the stored refresh token will die if nobody refreshes it: its last update plus the access
+   * token's lifetime plus Aqara's 30 days. An estimate: Aqara does not report it.
+   */
+  refresh_token_expires_at?: string;
   /** The last refresh or storage failure, in words, or null after a success. */
   last_error: string | null;
   state: TokenState;
