@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
+import { managerOf } from '../../src/nodes/registry';
+import {
+  configNode,
+  credentials,
+  type FlowNode,
+  type Harness,
+  helper,
+  lastStatus,
+  nextMessage,
+  node,
+  NODES,
+  onTab,
+  readCatalog,
+  sceneFlow,
+  seedRefreshToken,
+  startHarness,
+  statusBecomes,
+  stopHarness,
+  TAB,
+} from './support';
+
+const REFRESH = 'config.auth.refreshToken';
+
+async function runOnce(): Promise<Record<string, unknown>> {
+  const out = nextMessage('out');
+  node('scene').receive({});
+  return out;
+}
+
+describe('aqara-config lifecycle', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await stopHarness(h);
+  });
+
+  it('a full redeploy with an unchanged config keeps the manager and its access token', async () => {
+    seedRefreshToken(h);
+    const flow = sceneFlow(h);
+    await helper.load(NODES, flow, credentials());
+    const manager = managerOf('cfg');
+    const configInstance = helper.getNode('cfg');
+    await runOnce();
+    assert.equal(h.sim.callCount(REFRESH), 1);
+
+    await helper.setFlows(flow, 'full', credentials());
+    assert.notEqual(helper.getNode('cfg'), configInstance, 'Node-RED rebuilt the config node');
+    assert.equal(managerOf('cfg'), manager, 'same manager after the redeploy');
+    await runOnce();
+    await helper.setFlows(flow, 'full', credentials());
+    await runOnce();
+    assert.equal(h.sim.callCount(REFRESH), 1, 'no refresh caused by the redeploys');
+    assert.equal(h.sim.sceneRuns.length, 3);
+    assert.equal(manager?.listenerCount('state'), 1, 'only the live config node listens');
+  });
+
+  it('changing only name or scenes keeps the manager too', async () => {
+    seedRefreshToken(h);
+    await helper.load(NODES, sceneFlow(h), credentials());
+    const manager = managerOf('cfg');
+    await runOnce();
+    await helper.setFlows(
+      sceneFlow(h, 'tv_pin_entry', { name: 'renamed', scenes: { tv_pin_entry: 'AL.100000000000000003' } }),
+      'full',
+      credentials(),
+    );
+    assert.equal(managerOf('cfg'), manager);
+    const payload = (await runOnce()).payload as Record<string, unknown>;
+    assert.equal(payload.sceneId, 'AL.100000000000000003', 'the new scene map is used');
+    assert.equal(h.sim.callCount(REFRESH), 1);
+  });
+
+  it('a changed App Key starts a fresh manager (and the wrong key shows "auth error")', async () => {
+    seedRefreshToken(h);
+    await helper.load(NODES, sceneFlow(h), credentials());
+    const manager = managerOf('cfg');
+    await runOnce();
+
+    await helper.setFlows(sceneFlow(h), 'full', credentials('not-the-app-key'));
+    const fresh = managerOf('cfg');
+    assert.ok(fresh);
+    assert.notEqual(fresh, manager, 'a new manager');
+    assert.equal(manager?.listenerCount('state'), 0, 'the old manager was let go');
+
+    const caught = nextMessage('caught');
+    node('scene').receive({});
+    const error = (await caught).error as { message: string };
+    assert.match(error.message, /Aqara rejected the app credentials/);
+    await statusBecomes('scene', 'auth error');
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'auth error' });
+  });
+
+  it('a changed base URL starts fresh: the new manager refreshes again', async () => {
+    seedRefreshToken(h);
+    await helper.load(NODES, sceneFlow(h), credentials());
+    const manager = managerOf('cfg');
+    await runOnce();
+    assert.equal(h.sim.callCount(REFRESH), 1);
+
+    await helper.setFlows(
+      sceneFlow(h, 'tv_pin_entry', { baseUrl: h.baseUrl.replace('127.0.0.1', 'localhost') }),
+      'full',
+      credentials(),
+    );
+    assert.notEqual(managerOf('cfg'), manager);
+    await runOnce();
+    assert.equal(h.sim.callCount(REFRESH), 2, 'no cached access token carried over');
+  });
+
+  it('a changed App ID or Key ID starts fresh', async () => {
+    await h.sim.stop();
+    const second = { appId: 'second-app', keyId: 'K.second', appKey: 'second-app-key' };
+    h.sim = new AqaraSimulator({ apps: [DEFAULT_APP, second] });
+    h.baseUrl = await h.sim.start();
+    seedRefreshToken(h);
+    await helper.load(NODES, sceneFlow(h), credentials());
+    const first = managerOf('cfg');
+
+    await helper.setFlows(sceneFlow(h, 'tv_pin_entry', { keyId: 'K.other' }), 'full', credentials());
+    const afterKeyId = managerOf('cfg');
+    assert.notEqual(afterKeyId, first);
+
+    await helper.setFlows(
+      sceneFlow(h, 'tv_pin_entry', { appId: second.appId, keyId: second.keyId }),
+      'full',
+      credentials(second.appKey),
+    );
+    assert.notEqual(managerOf('cfg'), afterKeyId);
+  });
+
+  it('a config node removed from the flows closes and drops its manager', async () => {
+    seedRefreshToken(h);
+    await helper.load(NODES, sceneFlow(h), credentials());
+    const manager = managerOf('cfg');
+    assert.ok(manager);
+    await helper.setFlows([TAB, onTab({ id: 'out', type: 'helper' })], 'full');
+    assert.equal(managerOf('cfg'), undefined);
+    assert.equal(manager.listenerCount('state'), 0);
+  });
+
+  it('a "nodes" deploy of a changed flow node leaves the config and its manager alone', async () => {
+    seedRefreshToken(h);
+    const flow = sceneFlow(h);
+    await helper.load(NODES, flow, credentials());
+    const manager = managerOf('cfg');
+    await runOnce();
+    const changed = flow.map((n: FlowNode) => (n.id === 'scene' ? { ...n, scene: 'tv_warning' } : n));
+    await helper.setFlows(changed, 'nodes', credentials());
+    assert.equal(managerOf('cfg'), manager);
+    const payload = (await runOnce()).payload as Record<string, unknown>;
+    assert.equal(payload.scene, 'tv_warning');
+    assert.equal(h.sim.callCount(REFRESH), 1);
+    // The re-created scene node registered again and mirrors the state.
+    assert.equal(manager?.listenerCount('state'), 1);
+  });
+
+  it('stopped flows keep the manager for the next start (within the grace period)', async () => {
+    seedRefreshToken(h);
+    const flow = sceneFlow(h);
+    await helper.load(NODES, flow, credentials());
+    const manager = managerOf('cfg');
+    await runOnce();
+    await helper.clearFlows();
+    assert.equal(managerOf('cfg'), manager, 'kept while waiting for a restart');
+    assert.equal(manager?.listenerCount('state'), 0, 'but nothing of the stopped nodes listens');
+  });
+
+  it('status texts of every token state fit under a node (20 characters)', () => {
+    for (const [file, section] of [
+      ['aqara-config', 'aqara-config'],
+      ['aqara-scene', 'aqara-scene'],
+      ['aqara-token-status', 'aqara-token-status'],
+    ] as const) {
+      const catalog = readCatalog(file)[section] as { status: Record<string, string> };
+      for (const [key, text] of Object.entries(catalog.status)) {
+        const shown = text.replace(/__\w+__/g, '');
+        assert.ok(shown.length <= 20, `${file} status.${key} "${text}" is too long`);
+      }
+    }
+  });
+});
+
+describe('aqara-config database location', () => {
+  it('uses settings.aqaraConfigDbPath, else <userDir>/aqara-cloud/tokens.db', async () => {
+    const { resolveDbPath } = await import('../../src/nodes/config-spec');
+    const t = (key: string): string => key;
+    assert.equal(
+      resolveDbPath({ aqaraConfigDbPath: '/srv/tokens.db', userDir: '/home/u/.node-red' }, t),
+      '/srv/tokens.db',
+    );
+    assert.equal(
+      resolveDbPath({ userDir: '/home/u/.node-red' }, t),
+      '/home/u/.node-red/aqara-cloud/tokens.db',
+    );
+    assert.throws(() => resolveDbPath({ aqaraConfigDbPath: 42 }, t), /bad-db-setting/);
+  });
+
+  it('a default database is created under the user directory', async () => {
+    const { mkdtempSync, existsSync, statSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const userDir = mkdtempSync(join(tmpdir(), 'aqara-userdir-'));
+    const sim = new AqaraSimulator();
+    const baseUrl = await sim.start();
+    try {
+      helper.settings({ userDir, aqaraConfigDbPath: undefined });
+      await helper.load(NODES, [TAB, configNode({ sim, baseUrl, dir: userDir, dbPath: '' })], credentials());
+      const db = join(userDir, 'aqara-cloud', 'tokens.db');
+      assert.ok(existsSync(db));
+      assert.equal(statSync(db).mode & 0o777, 0o600);
+      assert.equal(statSync(join(userDir, 'aqara-cloud')).mode & 0o777, 0o700);
+    } finally {
+      await helper.unload();
+      (await import('../../src/nodes/registry')).closeAllManagers();
+      await sim.stop();
+      rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+});
