@@ -1,7 +1,7 @@
 import { isAqaraError } from '../lib/aqara/errors';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
-import type { AdminRequest, AdminResponse, NodeAPI } from './types';
+import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
  * The admin API of shared/interface.md, on Node-RED's admin app so Node-RED's own admin auth guards it:
@@ -167,8 +167,8 @@ function getTokenStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): vo
 
 /**
  * Node-RED's admin app parses JSON bodies before any route runs. A body it cannot parse becomes an
- * error that skips every route; without this handler express answers with an HTML page whose
- * SyntaxError text quotes the start of the body, i.e. of the token.
+ * error that skips every route; without this handler express answers with an HTML page (and logs a
+ * stack) whose SyntaxError text quotes part of the body, i.e. of the token.
  */
 function bodyErrorReply(error: unknown): { status: number; body: ErrorBody } {
   const type = isJsonObject(error) && typeof error.type === 'string' ? error.type : '';
@@ -222,9 +222,14 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   app.get('/aqara/token-status', RED.auth.needsPermission('aqara-config.read'), (req, res) =>
     getTokenStatus(RED, req, res),
   );
-  app.use('/aqara', (error, _req, res, next) => {
+  const jsonErrors: AdminErrorHandler = (error, _req, res, next) => {
     if (res.headersSent) return next(error);
     const { status, body } = bodyErrorReply(error);
     reply(res, status, body);
-  });
+  };
+  app.use('/aqara', jsonErrors);
+  // In Node-RED, RED.httpAdmin is the runtime's app mounted inside the editor API's app, and the body
+  // parser runs in that outer one: its errors never enter RED.httpAdmin. Express records the outer app
+  // as `parent`, so the handler goes there too (after everything Node-RED put there, and for /aqara only).
+  if (app.parent) app.parent.use('/aqara', jsonErrors);
 }

@@ -18,6 +18,7 @@ function failureStatusKey(error: unknown): string {
   if (error instanceof SceneChoiceError) return error.reason === 'missing' ? 'no-scene' : 'unknown-scene';
   if (!isAqaraError(error)) return 'failed';
   if (error.code === 1202 || error.code === 716) return 'unknown-scene';
+  if (error.code === 429) return 'rate-limited';
   switch (error.kind) {
     case 'not_configured':
       return 'no-token';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AqaraClient } from '../lib/aqara/client';
+import { rateLimiterForApp } from '../lib/aqara/rate-limiter';
 import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
 import { TokenStore } from '../lib/tokens/store';
@@ -93,6 +94,8 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
     client,
     store,
     logger: forward,
+    // Aqara's quota is per app: every config of the same app in this Node-RED shares one guard.
+    rateLimiter: rateLimiterForApp(spec.appId),
   });
   entries.set(spec.configId, { fingerprint, manager, client, owner, logger: holder, orphanTimer: undefined });
   return manager;

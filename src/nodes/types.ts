@@ -89,6 +89,8 @@ export interface AdminApp {
   get(path: string, ...handlers: AdminHandler[]): void;
   post(path: string, ...handlers: AdminHandler[]): void;
   use(path: string, handler: AdminErrorHandler): void;
+  /** The app this one is mounted in (set by express on mount), if any. */
+  readonly parent?: AdminApp;
 }
 
 /** The object Node-RED hands each node module: `module.exports = function (RED) {...}`. */

@@ -329,4 +329,22 @@ describe('admin route registration', () => {
     assert.deepEqual(added, ['POST /aqara/refresh-token', 'GET /aqara/token-status', 'USE /aqara']);
     assert.deepEqual(permissions, ['aqara-config.write', 'aqara-config.read']);
   });
+
+  it("also guards /aqara on the app RED.httpAdmin is mounted in, where Node-RED's body parser runs", () => {
+    const outer: string[] = [];
+    const inner: string[] = [];
+    const parent = { use: (path: string) => outer.push(`USE ${path}`) };
+    const app = {
+      parent,
+      get: (path: string) => inner.push(`GET ${path}`),
+      post: (path: string) => inner.push(`POST ${path}`),
+      use: (path: string) => inner.push(`USE ${path}`),
+    };
+    registerAdminRoutes({
+      httpAdmin: app,
+      auth: { needsPermission: () => () => undefined },
+    } as unknown as NodeAPI);
+    assert.deepEqual(inner, ['POST /aqara/refresh-token', 'GET /aqara/token-status', 'USE /aqara']);
+    assert.deepEqual(outer, ['USE /aqara']);
+  });
 });

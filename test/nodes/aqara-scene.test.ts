@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { AqaraSimulator } from '../../simulator/server';
 import {
   credentials,
   type Harness,
@@ -136,6 +137,25 @@ describe('aqara-scene', () => {
     assert.match(error.message, /does not exist/);
     assert.equal(error.code, 1202, 'Node-RED copies the error code to msg.error.code');
     assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'unknown scene' });
+  });
+
+  it('Aqara\'s 429 shows "rate limited" (on an app of its own: the pause it causes is per app)', async () => {
+    await h.sim.stop();
+    const app = { appId: 'rate-limited-app', keyId: 'K.rate', appKey: 'rate-app-key' };
+    h.sim = new AqaraSimulator({ apps: [app] });
+    h.baseUrl = await h.sim.start();
+    seedRefreshToken(h, 'cfg', app.appId);
+    await helper.load(
+      NODES,
+      sceneFlow(h, 'tv_warning', { appId: app.appId, keyId: app.keyId }),
+      credentials(app.appKey),
+    );
+    h.sim.injectFault({ fault: { kind: 'code', code: 429 }, intent: 'config.scene.run' });
+    const caught = nextMessage('caught');
+    node('scene').receive({});
+    const error = (await caught).error as { message: string };
+    assert.match(error.message, /^AqaraError: scene "tv_warning": /);
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'rate limited' });
   });
 
   it('an id the simulator does not know fails naming that id', async () => {
