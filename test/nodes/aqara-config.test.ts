@@ -171,6 +171,32 @@ describe('aqara-config lifecycle', () => {
     assert.equal(manager?.listenerCount('state'), 0, 'but nothing of the stopped nodes listens');
   });
 
+  it('an unusable token database shows "storage error" and says why on use', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const file = join(h.dir, 'a-file');
+    writeFileSync(file, '');
+    helper.settings({ aqaraConfigDbPath: join(file, 'sub', 'tokens.db') });
+    await helper.load(NODES, sceneFlow(h), credentials());
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'storage error' });
+    const caught = nextMessage('caught');
+    node('scene').receive({});
+    const error = (await caught).error as { message: string };
+    assert.match(
+      error.message,
+      /aqara-config "home" cannot use its token database: token database .* cannot open/,
+    );
+  });
+
+  it('an App ID Aqara could never accept shows "bad settings"', async () => {
+    await helper.load(NODES, sceneFlow(h, 'tv_pin_entry', { appId: 'two words' }), credentials());
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'bad settings' });
+    const caught = nextMessage('caught');
+    node('scene').receive({});
+    const error = (await caught).error as { message: string };
+    assert.match(error.message, /aqara-config "home" cannot be used: Aqara App ID contains characters/);
+  });
+
   it('status texts of every token state fit under a node (20 characters)', () => {
     for (const [file, section] of [
       ['aqara-config', 'aqara-config'],
