@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import html from 'eslint-plugin-html';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.demo/', '.tmp/', 'docs/'] },
@@ -14,6 +15,7 @@ export default tseslint.config(
   },
   {
     files: ['src/nodes/**/*.html', 'src/nodes/**/*.js'],
+    plugins: { html },
     languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
   },
 );
