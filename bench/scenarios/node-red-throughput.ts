@@ -1,0 +1,118 @@
+import { performance } from 'node:perf_hooks';
+import { compareAlternating, type Contender } from '../compare';
+import { BENCH_SCENE_ID, BENCH_SCENE_NAME, type BenchFixture } from '../fixture';
+import { count, duration, fixed } from '../format';
+import { postJson, deployFull, storeRefreshToken } from '../node-red/admin';
+import { CONFIG_ID, THROUGHPUT_PATHS, throughputFlows, type FlowTarget } from '../node-red/flows';
+import { startNodeRed } from '../node-red/start';
+import { RATE_LIMIT_OFF_SETTINGS } from '../node-red/user-dir';
+import type { Sizes } from '../options';
+import { progress } from '../progress';
+import type { ScenarioResult } from '../result';
+
+const GOAL = 1.0;
+
+interface RunAnswer {
+  n: number;
+  errors: number;
+  firstError: string | null;
+}
+
+function isRunAnswer(value: unknown): value is RunAnswer {
+  return typeof value === 'object' && value !== null && typeof (value as RunAnswer).errors === 'number';
+}
+
+export function flowTarget(fixture: BenchFixture): FlowTarget {
+  const { appId, keyId, appKey } = fixture.app;
+  return {
+    baseUrl: fixture.sim.baseUrl,
+    appId,
+    keyId,
+    appKey,
+    sceneId: BENCH_SCENE_ID,
+    sceneName: BENCH_SCENE_NAME,
+  };
+}
+
+/**
+ * Messages per second through a real Node-RED: aqara-scene against the hand-written function +
+ * http request chain, both in the same Node-RED process, both driven by the same closed-loop driver
+ * with the same number of messages in flight.
+ */
+export async function nodeRedThroughput(fixture: BenchFixture, sizes: Sizes): Promise<ScenarioResult> {
+  const messages = sizes.nodeRedMessages;
+  const window = sizes.nodeRedWindow;
+  const node = await startNodeRed({ withPackage: true, settings: { ...RATE_LIMIT_OFF_SETTINGS } });
+  try {
+    const { red } = node;
+    await deployFull(red, throughputFlows(flowTarget(fixture)));
+    await storeRefreshToken(red, CONFIG_ID, fixture.sim.issueRefreshToken());
+    const poster = fixture.newPoster();
+    const { accessToken } = await poster.fetchAccessToken(fixture.sim.issueRefreshToken());
+    poster.close();
+
+    const drive = (path: string, token?: string): Contender => ({
+      async once() {
+        const runsBefore = fixture.sim.callCount('config.scene.run');
+        const started = performance.now();
+        const answer = await postJson(red, path, { n: messages, window, token });
+        const elapsed = performance.now() - started;
+        if (answer.status !== 200 || !isRunAnswer(answer.body)) {
+          throw new Error(`${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+        if (answer.body.errors > 0) {
+          const quota = /rate limit/i.test(answer.body.firstError ?? '')
+            ? " (the package's quota guard is still on: the nodes do not read settings.aqaraRateLimit yet)"
+            : '';
+          throw new Error(
+            `${path}: ${answer.body.errors} of ${messages} messages failed${quota}, first: ${answer.body.firstError}`,
+          );
+        }
+        const runs = fixture.sim.callCount('config.scene.run') - runsBefore;
+        if (runs !== messages)
+          throw new Error(`${path}: the simulator saw ${runs} scene runs, expected ${messages}`);
+        return elapsed;
+      },
+    });
+    const comparison = await compareAlternating(
+      drive(THROUGHPUT_PATHS.ours),
+      drive(THROUGHPUT_PATHS.baseline, accessToken),
+      {
+        rounds: sizes.rounds,
+        warmupRounds: sizes.warmupRounds,
+        onBatch: (side, round, ms) => progress(`node-red round ${round + 1} ${side}: ${Math.round(ms)} ms`),
+      },
+    );
+    // Throughput is the inverse of time: ours/baseline throughput = baseline time / our time, per round.
+    const throughputRatios = comparison.ratios.map((ratio) => 1 / ratio);
+    const median = 1 / comparison.medianRatio;
+    const perSecond = (ms: number): string => `${count(Math.round((messages / ms) * 1000))} msg/s`;
+    return {
+      title: 'Node-RED throughput',
+      rows: [
+        {
+          measure: `${count(messages)} messages, ${window} in flight: throughput (ours/baseline, higher is better)`,
+          ours: `${perSecond(comparison.medianCandidateMs)} (${duration(comparison.medianCandidateMs)})`,
+          baseline: `${perSecond(comparison.medianBaselineMs)} (${duration(comparison.medianBaselineMs)})`,
+          ratio: `${fixed(median, 2)} (${fixed(Math.min(...throughputRatios), 2)}–${fixed(Math.max(...throughputRatios), 2)})`,
+          goal: `≥ ${GOAL.toFixed(2)}`,
+          met: median >= GOAL,
+        },
+      ],
+      notes: [
+        `One Node-RED ${'child process'} with the package loaded from a copy of dist/; both chains on one tab, each behind ` +
+          `its own http-in and an identical driver function that keeps ${window} messages in flight and answers when all ` +
+          `${count(messages)} are done (failures come back through a catch node and fail the round).`,
+        'Ours: `aqara-scene` (scene by name through the `aqara-config` scenes map), token cached after the warm-up.',
+        "Baseline: function node signing with `crypto` from the function node's `libs` (allowed for Node built-ins with " +
+          'the default `functionExternalModules: true`), `http request` node (POST, parsed JSON, keep-alive on), function ' +
+          'node checking `code` and shaping `msg.payload` like aqara-scene does; access token fetched beforehand and kept ' +
+          'in flow context.',
+        'The simulator runs in the bench process (its own core of two); the timed span is the start request on the bench side.',
+      ],
+      raw: { messages, window, comparison, throughputRatios },
+    };
+  } finally {
+    await node.stop();
+  }
+}
