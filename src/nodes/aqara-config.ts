@@ -19,6 +19,8 @@ interface AqaraConfigDef extends NodeDef {
   keyId?: unknown;
   scenes?: unknown;
 }
+  keepAliveDays?: unknown;
+  rateLimit?: unknown;
 
 /** The writable shape while the constructor fills it in; flow nodes only see AqaraConfigNode. */
 type ConfigNodeUnderConstruction = { -readonly [K in keyof AqaraConfigNode]: AqaraConfigNode[K] };
@@ -60,9 +62,12 @@ export = function (RED: NodeAPI): void {
           keyId: def.keyId,
           appKey: node.credentials?.appKey,
         },
+          keepAliveDays: def.keepAliveDays,
+          rateLimit: def.rateLimit,
         dbPath,
         t,
       );
+        (message) => node.warn(message),
       manager = acquireManager(spec, node, nodeLogger(node));
     } catch (error) {
       problem = asProblem(error, t, label);

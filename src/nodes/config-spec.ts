@@ -1,8 +1,10 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAqaraError } from '../lib/aqara/errors';
+import { DEFAULT_RATE_LIMIT } from '../lib/aqara/rate-limiter';
 import { resolveBaseUrl } from '../lib/aqara/regions';
 import { defaultTokenDbPath } from '../lib/tokens/store';
+import { quoteSetting, readNumberSetting } from './number-setting';
 import type { Translate } from './status';
 
 /** Why a deployed aqara-config cannot talk to Aqara; each has a short status text and a clear message. */
@@ -30,6 +32,10 @@ export interface ManagerSpec {
   appKey: string;
   baseUrl: string;
   dbPath: string;
+  /** Refresh an idle refresh token older than this; 0 turns keep-alive off. */
+  keepAliveMaxAgeMs: number;
+  /** Calls per 5 minutes allowed for this Aqara app; 0 turns the client-side limit off. */
+  rateLimit: number;
 }
 
 /** The config node's properties as the editor saved them, plus its decrypted App Key. */
@@ -41,7 +47,20 @@ export interface ConfigInput {
   appId?: unknown;
   keyId?: unknown;
   appKey?: unknown;
+  keepAliveDays?: unknown;
+  rateLimit?: unknown;
 }
+
+export const DEFAULT_KEEP_ALIVE_DAYS = 7;
+/**
+ * Aqara's refresh token dies about 30 days after its access token expires. Keep-alive looks at the
+ * token once an hour and a refresh may fail for a while (Aqara or the network down), so an age close
+ * to 30 days leaves no room to recover: 25 keeps five days of margin.
+ */
+export const MAX_KEEP_ALIVE_DAYS = 25;
+/** Far above any Aqara quota; only there so a typo cannot make the guard hold a huge window. */
+export const MAX_RATE_LIMIT = 100_000;
+const DAY_MS = 24 * 3600 * 1000;
 
 export interface DbPathSettings {
   readonly userDir?: unknown;
@@ -72,8 +91,60 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-/** Checks a config node's settings and says exactly which one is missing or wrong. */
-export function buildManagerSpec(input: ConfigInput, dbPath: string, t: Translate): ManagerSpec {
+/**
+ * Keep-alive age and rate limit. Flows saved before these existed have neither: the defaults apply.
+ * A value that makes no sense must not stop the config (scenes would stop running over a tuning
+ * knob), so the default applies and `warn` says which value was ignored.
+ */
+function readTuning(
+  input: ConfigInput,
+  t: Translate,
+  warn: (message: string) => void,
+): { keepAliveMaxAgeMs: number; rateLimit: number } {
+  const days = readNumberSetting(input.keepAliveDays, {
+    min: 0,
+    max: MAX_KEEP_ALIVE_DAYS,
+    fallback: DEFAULT_KEEP_ALIVE_DAYS,
+  });
+  if (!days.valid) {
+    warn(
+      t('aqara-config.warnings.bad-keep-alive-days', {
+        name: input.label,
+        value: quoteSetting(input.keepAliveDays),
+        max: MAX_KEEP_ALIVE_DAYS,
+        fallback: DEFAULT_KEEP_ALIVE_DAYS,
+      }),
+    );
+  }
+  const limit = readNumberSetting(input.rateLimit, {
+    min: 0,
+    max: MAX_RATE_LIMIT,
+    integer: true,
+    fallback: DEFAULT_RATE_LIMIT,
+  });
+  if (!limit.valid) {
+    warn(
+      t('aqara-config.warnings.bad-rate-limit', {
+        name: input.label,
+        value: quoteSetting(input.rateLimit),
+        max: MAX_RATE_LIMIT,
+        fallback: DEFAULT_RATE_LIMIT,
+      }),
+    );
+  }
+  return { keepAliveMaxAgeMs: Math.round(days.value * DAY_MS), rateLimit: limit.value };
+}
+
+/**
+ * Checks a config node's settings and says exactly which one is missing or wrong (thrown), or which
+ * optional one was ignored (through `warn`).
+ */
+export function buildManagerSpec(
+  input: ConfigInput,
+  dbPath: string,
+  t: Translate,
+  warn: (message: string) => void = () => undefined,
+): ManagerSpec {
   const appId = text(input.appId);
   const keyId = text(input.keyId);
   const appKey = text(input.appKey);
@@ -95,5 +166,5 @@ export function buildManagerSpec(input: ConfigInput, dbPath: string, t: Translat
     const reason = isAqaraError(error) ? error.message : String(error);
     throw new ConfigProblemError('bad-url', t('aqara-config.errors.bad-url', { ...name, reason }));
   }
-  return { configId: input.id, appId, keyId, appKey, baseUrl, dbPath };
+  return { configId: input.id, appId, keyId, appKey, baseUrl, dbPath, ...readTuning(input, t, warn) };
 }

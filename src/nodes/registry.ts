@@ -37,9 +37,22 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** A digest of the spec; the App Key enters only as its own hash. */
+/**
+ * A digest of the spec; the App Key enters only as its own hash. Keep-alive age and rate limit are
+ * fixed when a manager is built, so a change to them needs a new manager too.
+ */
 function fingerprintOf(spec: ManagerSpec): string {
-  return sha256(JSON.stringify([spec.appId, spec.keyId, sha256(spec.appKey), spec.baseUrl, spec.dbPath]));
+  return sha256(
+    JSON.stringify([
+      spec.appId,
+      spec.keyId,
+      sha256(spec.appKey),
+      spec.baseUrl,
+      spec.dbPath,
+      spec.keepAliveMaxAgeMs,
+      spec.rateLimit,
+    ]),
+  );
 }
 
 function forwardingLogger(holder: { target: Logger }): Logger {
@@ -94,8 +107,10 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
     client,
     store,
     logger: forward,
-    // Aqara's quota is per app: every config of the same app in this Node-RED shares one guard.
-    rateLimiter: rateLimiterForApp(spec.appId),
+    keepAliveMaxAgeMs: spec.keepAliveMaxAgeMs,
+    // Aqara's quota is per app: every config of the same app (and the same limit) in this Node-RED
+    // shares one guard. Configs of one app with different limits each get their own.
+    rateLimiter: rateLimiterForApp(spec.appId, { limit: spec.rateLimit }),
   });
   entries.set(spec.configId, { fingerprint, manager, client, owner, logger: holder, orphanTimer: undefined });
   return manager;

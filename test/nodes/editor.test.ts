@@ -90,8 +90,10 @@ describe('editor files', () => {
     assert.deepEqual(Object.keys(def.defaults).sort(), [
       'appId',
       'baseUrl',
+      'keepAliveDays',
       'keyId',
       'name',
+      'rateLimit',
       'region',
       'scenes',
     ]);
@@ -127,6 +129,19 @@ describe('editor files', () => {
     assert.ok(scenes.call({}, {}));
     assert.ok(!scenes.call({}, []));
     assert.ok(!scenes.call({}, { a: 1 }));
+  });
+
+  it('aqara-config validates keep-alive days (0 to 25, decimals) and the rate limit (whole calls)', () => {
+    const { defaults } = definitionOf('aqara-config');
+    assert.equal(defaults.keepAliveDays.value, 7);
+    assert.equal(defaults.rateLimit.value, 300);
+    const days = defaults.keepAliveDays.validate as NonNullable<PropertyDef['validate']>;
+    // Empty and missing: config nodes saved before the option existed must not turn invalid.
+    for (const ok of [undefined, '', '0', '7', '0.5', '25', 7]) assert.ok(days.call({}, ok), String(ok));
+    for (const bad of ['26', '30', '-1', 'soon', '1e1']) assert.ok(!days.call({}, bad), bad);
+    const limit = defaults.rateLimit.validate as NonNullable<PropertyDef['validate']>;
+    for (const ok of [undefined, '', '0', '300', 1200]) assert.ok(limit.call({}, ok), String(ok));
+    for (const bad of ['2.5', '-1', 'many', '100001']) assert.ok(!limit.call({}, bad), bad);
   });
 
   it('the icon is an SVG', () => {
