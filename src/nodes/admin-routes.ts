@@ -1,12 +1,15 @@
 import { isAqaraError } from '../lib/aqara/errors';
+import { findConfigNode } from './config-node';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
+import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
 import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
  * The admin API of shared/interface.md, on Node-RED's admin app so Node-RED's own admin auth guards it:
  *   POST /aqara/refresh-token   store a pasted refresh token for a deployed aqara-config
  *   GET  /aqara/token-status    that config's token status
+ *   GET  /aqara/scenes          the scenes of that config's Aqara account, for the editor's scene picker
  * Every answer is JSON, bad input is always a 4xx, and no answer or log line ever carries a token.
  */
 
@@ -166,6 +169,40 @@ function getTokenStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): vo
 }
 
 /**
+ * Aqara's scenes for the picker, fetched with the deployed config's own token manager (so its cached
+ * access token, refresh and quota guard apply). Aqara's answers become words for the dialog:
+ * AqaraError messages name Aqara's code and text and never carry a secret.
+ */
+async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  const id = readConfigId(req);
+  if (!id.ok) return reply(res, id.status, id.body);
+  const config = pickConfig(id.value);
+  if (!config.ok) return reply(res, config.status, config.body);
+  // The deployed list and the runtime can disagree for a moment while a deploy stops the old node.
+  const node = findConfigNode(RED, config.value.id);
+  if (!node) {
+    return reply(res, 404, {
+      error: 'Config node not found',
+      code: 'CONFIG_NOT_FOUND',
+      details: 'no deployed aqara-config node has this id - deploy the config first',
+    });
+  }
+  try {
+    const catalog = await listAccountScenesShared(node.tokenManager());
+    reply(res, 200, catalog);
+  } catch (error) {
+    if (isAqaraError(error) && error.kind === 'not_configured') {
+      reply(res, 409, { error: 'No refresh token', code: 'TOKEN_NOT_CONFIGURED', details: error.message });
+    } else if ((isAqaraError(error) && error.kind !== 'storage') || error instanceof SceneCatalogError) {
+      RED.log.warn(`aqara admin route: listing scenes of ${config.value.label} failed: ${error.message}`);
+      reply(res, 502, { error: 'Aqara request failed', code: 'AQARA_ERROR', details: error.message });
+    } else {
+      replyToFailure(RED, res, error);
+    }
+  }
+}
+
+/**
  * Node-RED's admin app parses JSON bodies before any route runs. A body it cannot parse becomes an
  * error that skips every route; without this handler express answers with an HTML page (and logs a
  * stack) whose SyntaxError text quotes part of the body, i.e. of the token.
@@ -222,6 +259,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   app.get('/aqara/token-status', RED.auth.needsPermission('aqara-config.read'), (req, res) =>
     getTokenStatus(RED, req, res),
   );
+  app.get('/aqara/scenes', RED.auth.needsPermission('aqara-config.read'), (req, res) => {
+    // getScenes answers every failure itself; this only keeps a broken connection from becoming an
+    // unhandled rejection, which would stop Node-RED.
+    getScenes(RED, req, res).catch((error: unknown) => {
+      RED.log.error(`aqara admin route: unexpected ${error instanceof Error ? error.name : typeof error}`);
+    });
+  });
   const jsonErrors: AdminErrorHandler = (error, _req, res, next) => {
     if (res.headersSent) return next(error);
     const { status, body } = bodyErrorReply(error);

@@ -326,8 +326,13 @@ describe('admin route registration', () => {
     registerAdminRoutes(RED);
     registerAdminRoutes(RED);
     registerAdminRoutes({ ...RED } as NodeAPI);
-    assert.deepEqual(added, ['POST /aqara/refresh-token', 'GET /aqara/token-status', 'USE /aqara']);
-    assert.deepEqual(permissions, ['aqara-config.write', 'aqara-config.read']);
+    assert.deepEqual(added, [
+      'POST /aqara/refresh-token',
+      'GET /aqara/token-status',
+      'GET /aqara/scenes',
+      'USE /aqara',
+    ]);
+    assert.deepEqual(permissions, ['aqara-config.write', 'aqara-config.read', 'aqara-config.read']);
   });
 
   it("also guards /aqara on the app RED.httpAdmin is mounted in, where Node-RED's body parser runs", () => {
@@ -344,7 +349,12 @@ describe('admin route registration', () => {
       httpAdmin: app,
       auth: { needsPermission: () => () => undefined },
     } as unknown as NodeAPI);
-    assert.deepEqual(inner, ['POST /aqara/refresh-token', 'GET /aqara/token-status', 'USE /aqara']);
+    assert.deepEqual(inner, [
+      'POST /aqara/refresh-token',
+      'GET /aqara/token-status',
+      'GET /aqara/scenes',
+      'USE /aqara',
+    ]);
     assert.deepEqual(outer, ['USE /aqara']);
   });
 });

@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
+import type { SimulatorPosition, SimulatorScene } from '../../simulator/server';
+import { registerAdminRoutes } from '../../src/nodes/admin-routes';
+import {
+  CATALOG_PAGE_SIZE,
+  listAccountScenes,
+  listAccountScenesShared,
+  MAX_CATALOG_CALLS,
+  SceneCatalogError,
+  type SceneCatalogSource,
+} from '../../src/nodes/scene-catalog';
+import type { NodeAPI } from '../../src/nodes/types';
+import { assertNoSecrets } from '../helpers/secrets';
+import {
+  configNode,
+  credentials,
+  type Harness,
+  helper,
+  NODES,
+  sceneFlow,
+  seedRefreshToken,
+  startHarness,
+  stopHarness,
+  TAB,
+} from './support';
+
+interface ErrorBody {
+  error: string;
+  code: string;
+  details: string;
+}
+
+function getScenes(config?: string) {
+  const request = helper.request().get('/aqara/scenes');
+  return config === undefined ? request : request.query({ config });
+}
+
+describe('admin route GET /aqara/scenes', () => {
+  let h: Harness;
+
+  afterEach(async () => {
+    await stopHarness(h);
+  });
+
+  describe('with the default simulator account', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it("lists the account's scenes with their position, through the config's token manager", async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      seedRefreshToken(h);
+      const response = await getScenes('cfg');
+      assert.equal(response.status, 200, response.text);
+      assert.match(response.headers['content-type'], /application\/json/);
+      assert.equal(response.headers['cache-control'], 'no-store');
+      assert.deepEqual(response.body, {
+        scenes: DEFAULT_SCENES.map((scene) => ({
+          sceneId: scene.sceneId,
+          name: scene.name,
+          positionId: scene.positionId,
+          positionName: 'Home',
+        })),
+        truncated: false,
+      });
+      // One refresh for the first call; the second call reuses the cached access token.
+      assert.equal(h.sim.callCount('config.auth.refreshToken'), 1);
+      assert.equal(h.sim.callCount('query.position.info'), 1);
+      assert.equal(h.sim.callCount('query.scene.listByPositionId'), 1);
+      const asked = h.sim.calls.find((call) => call.intent === 'query.position.info')?.data;
+      assert.deepEqual(asked, { pageNum: 1, pageSize: CATALOG_PAGE_SIZE });
+    });
+
+    it('config may be left out when exactly one aqara-config is deployed', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      seedRefreshToken(h);
+      const response = await getScenes();
+      assert.equal(response.status, 200, response.text);
+      assert.equal((response.body as { scenes: unknown[] }).scenes.length, DEFAULT_SCENES.length);
+    });
+
+    it('not deployed: CONFIG_NOT_FOUND (404) telling to deploy first', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      const response = await getScenes('not-deployed-yet');
+      assert.equal(response.status, 404);
+      const body = response.body as ErrorBody;
+      assert.equal(body.code, 'CONFIG_NOT_FOUND');
+      assert.equal(body.error, 'Config node not found');
+      assert.match(body.details, /deploy the config first/);
+    });
+
+    it('no aqara-config deployed at all: CONFIG_NOT_FOUND; several and none named: CONFIG_REQUIRED', async () => {
+      await helper.load(NODES, [TAB], {});
+      assert.equal((await getScenes()).status, 404);
+      assert.equal(((await getScenes()).body as ErrorBody).code, 'CONFIG_NOT_FOUND');
+      await helper.unload();
+      await helper.load(NODES, [TAB, configNode(h), configNode(h, { id: 'cfg2', name: 'office' })], {
+        ...credentials(),
+        ...credentials(DEFAULT_APP.appKey, 'cfg2'),
+      });
+      const response = await getScenes();
+      assert.equal(response.status, 400);
+      assert.equal((response.body as ErrorBody).code, 'CONFIG_REQUIRED');
+      assert.equal(h.sim.callCount(), 0, 'nothing was asked of Aqara');
+    });
+
+    it('a config value that is not one string is INVALID_REQUEST', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      const response = await helper.request().get('/aqara/scenes?config=a&config=b');
+      assert.equal(response.status, 400);
+      assert.equal((response.body as ErrorBody).code, 'INVALID_REQUEST');
+    });
+
+    it('no refresh token stored: 409 TOKEN_NOT_CONFIGURED with the contract text', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      const response = await getScenes('cfg');
+      assert.equal(response.status, 409);
+      const body = response.body as ErrorBody;
+      assert.equal(body.code, 'TOKEN_NOT_CONFIGURED');
+      assert.match(body.details, /no refresh token configured - please add one using the admin API/);
+      assert.equal(h.sim.callCount(), 0);
+    });
+
+    it('a config that cannot be used (no App Key): 409 CONFIG_INVALID', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials(''));
+      const response = await getScenes('cfg');
+      assert.equal(response.status, 409);
+      assert.equal((response.body as ErrorBody).code, 'CONFIG_INVALID');
+      assert.match((response.body as ErrorBody).details, /has no App Key/);
+    });
+
+    it("Aqara refusing a listing: 502 AQARA_ERROR with Aqara's code and text, no secret", async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      const token = seedRefreshToken(h);
+      h.sim.injectFault({
+        intent: 'query.scene.listByPositionId',
+        fault: { kind: 'code', code: 708, message: 'scene permission denied' },
+      });
+      const response = await getScenes('cfg');
+      assert.equal(response.status, 502);
+      const body = response.body as ErrorBody;
+      assert.deepEqual(Object.keys(body).sort(), ['code', 'details', 'error']);
+      assert.equal(body.error, 'Aqara request failed');
+      assert.equal(body.code, 'AQARA_ERROR');
+      assert.match(body.details, /708/);
+      assert.match(body.details, /scene permission denied/);
+      assert.ok(!/\n\s+at /.test(body.details), 'no stack trace');
+      assertNoSecrets([response.text, JSON.stringify(helper.log().args)], {
+        'app key': [DEFAULT_APP.appKey],
+        'refresh token': [token, ...h.sim.currentRefreshTokens()],
+      });
+    });
+
+    it('an expired refresh token: 502 with the contract text a user searches for', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      const token = seedRefreshToken(h);
+      h.sim.expireRefreshToken(token);
+      const response = await getScenes('cfg');
+      assert.equal(response.status, 502);
+      assert.match(
+        (response.body as ErrorBody).details,
+        /refresh token has expired - please update it manually/,
+      );
+    });
+
+    it('two requests at once share one listing', async () => {
+      await helper.load(NODES, sceneFlow(h), credentials());
+      seedRefreshToken(h);
+      const [first, second] = await Promise.all([getScenes('cfg'), getScenes('cfg')]);
+      assert.equal(first.status, 200);
+      assert.deepEqual(second.body, first.body);
+      assert.equal(h.sim.callCount('query.position.info'), 1);
+    });
+  });
+
+  it('reads every page of positions and of scenes', async () => {
+    // More positions than fit on one page, and one position with scenes over three pages.
+    const positions: SimulatorPosition[] = Array.from({ length: CATALOG_PAGE_SIZE + 5 }, (_, i) => ({
+      positionId: `real1.p${i}`,
+      positionName: `Home ${i}`,
+    }));
+    const scenes: SimulatorScene[] = [
+      ...positions.map((position, i) => ({
+        sceneId: `AL.9000000000${String(i).padStart(4, '0')}`,
+        name: `scene of ${position.positionName}`,
+        positionId: position.positionId,
+      })),
+      ...Array.from({ length: 2 * CATALOG_PAGE_SIZE + 10 }, (_, i) => ({
+        sceneId: `AL.8000000000${String(i).padStart(4, '0')}`,
+        name: `busy ${i}`,
+        positionId: 'real1.p0',
+      })),
+    ];
+    h = await startHarness(new AqaraSimulator({ positions, scenes }));
+    await helper.load(NODES, sceneFlow(h), credentials());
+    seedRefreshToken(h);
+    const response = await getScenes('cfg');
+    assert.equal(response.status, 200, response.text);
+    const body = response.body as {
+      scenes: Array<{ sceneId: string; positionName: string }>;
+      truncated: boolean;
+    };
+    assert.equal(body.truncated, false);
+    assert.deepEqual(
+      body.scenes.map((scene) => scene.sceneId).sort(),
+      scenes.map((scene) => scene.sceneId).sort(),
+    );
+    assert.equal(body.scenes.find((scene) => scene.sceneId === scenes[3].sceneId)?.positionName, 'Home 3');
+    assert.equal(h.sim.callCount('query.position.info'), 2);
+    assert.equal(h.sim.callCount('query.scene.listByPositionId'), positions.length + 2);
+    const pagesOfBusy = h.sim.calls
+      .filter((call) => call.intent === 'query.scene.listByPositionId')
+      .map((call) => call.data as { positionId: string; pageNum: number })
+      .filter((data) => data.positionId === 'real1.p0')
+      .map((data) => data.pageNum);
+    assert.deepEqual(pagesOfBusy, [1, 2, 3]);
+  });
+});
+
+describe('scene catalog paging against a misbehaving server', () => {
+  /** A source answering every call with what `answer` returns, counting calls per intent. */
+  function fakeSource(answer: (intent: string, data: Record<string, unknown>) => unknown) {
+    const calls: Array<{ intent: string; data: Record<string, unknown> }> = [];
+    const source: SceneCatalogSource = {
+      call: <T>(intent: string, data: unknown) => {
+        const query = data as Record<string, unknown>;
+        calls.push({ intent, data: query });
+        return Promise.resolve({ result: answer(intent, query) as T });
+      },
+    };
+    return { source, calls };
+  }
+
+  it('a server that always has one more new page stops at the call budget, marked truncated', async () => {
+    const { source, calls } = fakeSource((intent, data) =>
+      intent === 'query.position.info'
+        ? { data: [{ positionId: 'home', positionName: 'Home' }], totalCount: 1 }
+        : // Always a full page of new ids and a total it never reaches.
+          {
+            data: Array.from({ length: 2 }, (_, i) => ({
+              sceneId: `AL.${String(data.pageNum)}.${i}`,
+              name: 'x',
+            })),
+            totalCount: 1_000_000,
+          },
+    );
+    const catalog = await listAccountScenes(source, { pageSize: 2 });
+    assert.equal(catalog.truncated, true);
+    assert.equal(calls.length, MAX_CATALOG_CALLS);
+    assert.equal(catalog.scenes.length, (MAX_CATALOG_CALLS - 1) * 2);
+  });
+
+  it('a server that ignores pageNum (same page again) ends the listing instead of looping', async () => {
+    const { source, calls } = fakeSource((intent) =>
+      intent === 'query.position.info'
+        ? { data: [{ positionId: 'home' }], totalCount: 99 }
+        : { data: [{ sceneId: 'AL.1', name: 'one' }], totalCount: 99 },
+    );
+    const catalog = await listAccountScenes(source, { pageSize: 1 });
+    assert.deepEqual(catalog, {
+      scenes: [{ sceneId: 'AL.1', name: 'one', positionId: 'home', positionName: 'home' }],
+      truncated: false,
+    });
+    // Page 2 brought nothing new for either list.
+    assert.equal(calls.length, 4);
+  });
+
+  it('without a totalCount a short page is the last one; items without an id are skipped', async () => {
+    const { source, calls } = fakeSource((intent, data) => {
+      if (intent === 'query.position.info') return { data: [{ positionId: 'home', positionName: 'Home' }] };
+      return data.pageNum === 1
+        ? { data: [{ sceneId: 'AL.1', name: 'one' }, { name: 'no id' }, 'junk'] }
+        : { data: [{ sceneId: 'AL.2' }] };
+    });
+    const catalog = await listAccountScenes(source, { pageSize: 3 });
+    assert.deepEqual(
+      catalog.scenes.map((scene) => [scene.sceneId, scene.name]),
+      [
+        ['AL.1', 'one'],
+        ['AL.2', 'AL.2'],
+      ],
+    );
+    assert.equal(calls.length, 3);
+  });
+
+  it('an answer without a list of items is a SceneCatalogError naming the intent', async () => {
+    const { source } = fakeSource(() => ({ nothing: true }));
+    await assert.rejects(listAccountScenes(source), (error: unknown) => {
+      assert.ok(error instanceof SceneCatalogError);
+      assert.match(error.message, /query\.position\.info/);
+      return true;
+    });
+  });
+
+  it('the shared listing forgets a failed run, so the next request tries again', async () => {
+    let fail = true;
+    const { source, calls } = fakeSource((intent) => {
+      if (fail) return null;
+      return intent === 'query.position.info' ? { data: [] } : { data: [] };
+    });
+    await assert.rejects(listAccountScenesShared(source), SceneCatalogError);
+    fail = false;
+    assert.deepEqual(await listAccountScenesShared(source), { scenes: [], truncated: false });
+    assert.equal(calls.length, 2);
+  });
+});
+
+describe('scene route registration', () => {
+  it('GET /aqara/scenes needs aqara-config.read', () => {
+    const routes: Array<[string, string]> = [];
+    let pending = '';
+    const app = {
+      get: (path: string) => routes.push([`GET ${path}`, pending]),
+      post: (path: string) => routes.push([`POST ${path}`, pending]),
+      use: () => undefined,
+    };
+    registerAdminRoutes({
+      httpAdmin: app,
+      auth: {
+        // Called while the route's arguments are evaluated, i.e. just before get/post records it.
+        needsPermission: (permission: string) => {
+          pending = permission;
+          return () => undefined;
+        },
+      },
+    } as unknown as NodeAPI);
+    assert.deepEqual(
+      routes.find(([route]) => route === 'GET /aqara/scenes'),
+      ['GET /aqara/scenes', 'aqara-config.read'],
+    );
+  });
+});
