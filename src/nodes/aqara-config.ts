@@ -10,6 +10,7 @@ import { nodeLogger } from './node-logger';
 import { acquireManager, releaseManager } from './registry';
 import { readSceneMap } from './scenes';
 import { problemStatus, StatusFanout, tokenStateStatus, type Translate } from './status';
+import { TokenEventHub } from './token-events';
 import type { Node, NodeAPI, NodeDef } from './types';
 
 interface AqaraConfigDef extends NodeDef {
@@ -18,9 +19,9 @@ interface AqaraConfigDef extends NodeDef {
   appId?: unknown;
   keyId?: unknown;
   scenes?: unknown;
-}
   keepAliveDays?: unknown;
   rateLimit?: unknown;
+}
 
 /** The writable shape while the constructor fills it in; flow nodes only see AqaraConfigNode. */
 type ConfigNodeUnderConstruction = { -readonly [K in keyof AqaraConfigNode]: AqaraConfigNode[K] };
@@ -61,13 +62,13 @@ export = function (RED: NodeAPI): void {
           appId: def.appId,
           keyId: def.keyId,
           appKey: node.credentials?.appKey,
-        },
           keepAliveDays: def.keepAliveDays,
           rateLimit: def.rateLimit,
+        },
         dbPath,
         t,
-      );
         (message) => node.warn(message),
+      );
       manager = acquireManager(spec, node, nodeLogger(node));
     } catch (error) {
       problem = asProblem(error, t, label);
@@ -75,10 +76,20 @@ export = function (RED: NodeAPI): void {
       node.warn(problem.message);
     }
 
-    const onState = (state: TokenState): void => fanout.publish(tokenStateStatus(state, t));
+    // The only listeners this node puts on the manager; the hub forwards to the status fan-out and to
+    // flow nodes that asked for token events (aqara-token-status), and is closed with this node.
+    const events = new TokenEventHub((error) =>
+      node.error(
+        `a token event subscriber failed: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+    const showState = (state: TokenState): void => fanout.publish(tokenStateStatus(state, t));
+    events.subscribe((event) => {
+      if (event.type === 'state') showState(event.state);
+    });
     if (manager) {
-      manager.on('state', onState);
-      onState(manager.state);
+      events.attach(manager);
+      showState(manager.state);
     } else if (problem) {
       fanout.publish(problemStatus(problem.problem, t));
     }
@@ -115,6 +126,8 @@ export = function (RED: NodeAPI): void {
     node.register = (user: Node) => fanout.add(user);
     node.deregister = (user: Node) => fanout.remove(user);
     node.currentStatus = () => fanout.current;
+    node.onTokenEvent = (listener) => events.subscribe(listener);
+    node.tokenEventSubscribers = () => events.subscribers;
     // Without a manager there is always a problem; the fallback only satisfies the type checker.
     const why = (): ConfigProblemError =>
       problem ?? new ConfigProblemError('bad-settings', t('aqara-config.errors.unusable', { name: label }));
@@ -134,7 +147,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (removed, done) => {
       // The manager may outlive this node (redeploy): nothing of this node may stay attached to it.
-      manager?.off('state', onState);
+      events.close();
       removeDeployedConfig(deployedView);
       fanout.clear();
       releaseManager(def.id, node, removed);

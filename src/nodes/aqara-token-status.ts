@@ -1,17 +1,152 @@
-import { attachToConfig } from './config-node';
+import { type AqaraConfigNode, attachToConfig } from './config-node';
+import { quoteSetting, readNumberSetting } from './number-setting';
 import type { Translate } from './status';
-import type { Node, NodeAPI, NodeDef } from './types';
+import type { TokenEvent } from './token-events';
+import {
+  expiresWithin,
+  failureTopic,
+  forgetNoticeMemory,
+  type NoticeTopic,
+  noticeMemory,
+} from './token-notices';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './types';
 
 interface AqaraTokenStatusDef extends NodeDef {
   config?: unknown;
+  emitOnChange?: unknown;
+  warnDays?: unknown;
 }
 
-export = function (RED: NodeAPI): void {
+/**
+ * Node-RED's runtime events (RED.events, there since 1.0). Declared here rather than in ./types:
+ * only this node needs them, and only to know when a deploy has finished starting.
+ */
+interface RuntimeEvents {
+  once(event: 'flows:started', listener: () => void): void;
+  off(event: 'flows:started', listener: () => void): void;
+}
+
+const DEFAULT_WARN_DAYS = 7;
+/** The refresh token lives about 37 days in all; a longer warning would be on from day one. */
+const MAX_WARN_DAYS = 30;
+/** How often the refresh-token expiry estimate is looked at when nothing else happens. */
+const EXPIRY_CHECK_MS = 3600 * 1000;
+/** Without RED.events (odd embeddings): long enough for a deploy to have started its nodes. */
+const STARTUP_FALLBACK_MS = 1000;
+const DAY_MS = 24 * 3600 * 1000;
+
+export = function (RED: NodeAPI & { events?: RuntimeEvents }): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
+
+  /**
+   * Sends a message by itself whenever the token situation changes, so a flow can notify a person
+   * without polling. Everything it holds (the subscription, timers, the start-up hook) ends on close.
+   */
+  function sendNotices(node: Node, config: AqaraConfigNode, warnMs: number): void {
+    const memoryKey = `${node.id}\u0000${config.id}`;
+    const memory = noticeMemory(memoryKey);
+    let closed = false;
+
+    const send = (topic: NoticeTopic, error?: string): void => {
+      // The status object is built for users (the admin route returns it): it carries no secret.
+      const msg: NodeMessage = { topic, payload: config.tokenStatus() };
+      // Only the text: the error object would carry Aqara's request details a flow has no use for.
+      if (error !== undefined) msg.error = error;
+      node.send(msg);
+    };
+
+    /** Runs from timers and Node-RED's events: an exception there would take Node-RED down. */
+    const guarded =
+      <A extends unknown[]>(work: (...args: A) => void) =>
+      (...args: A): void => {
+        if (closed) return;
+        try {
+          work(...args);
+        } catch (error) {
+          node.error(t('aqara-token-status.errors.notice-failed', { reason: String(error) }));
+        }
+      };
+
+    const checkExpiry = guarded((): void => {
+      const now = Date.now();
+      if (!expiresWithin(config.tokenStatus(), now, warnMs)) {
+        memory.clear('refresh_token_expiring');
+      } else if (memory.claim('refresh_token_expiring', now)) {
+        send('refresh_token_expiring');
+      }
+    });
+
+    const handle = guarded((event: TokenEvent): void => {
+      switch (event.type) {
+        case 'refreshed':
+          memory.clear('refresh_failed', 'reauthorization_needed');
+          send('refreshed');
+          return;
+        case 'refresh-failed': {
+          const topic = failureTopic(event.error);
+          // A failing refresh is retried on every call: announce the condition, not each attempt.
+          if (memory.claim(topic, Date.now())) send(topic, event.error.message);
+          return;
+        }
+        case 'state':
+          // A pasted token makes the manager ready without a refresh: the failure is over too.
+          if (event.state === 'ready') memory.clear('refresh_failed', 'reauthorization_needed');
+          checkExpiry();
+          return;
+      }
+    });
+
+    // The manager emits from inside its refresh, before its state settles; a turn later the status
+    // sent along says what the refresh led to (e.g. state "ready", or "expired").
+    const unsubscribe = config.onTokenEvent((event) => setImmediate(() => handle(event)));
+    const timer = setInterval(checkExpiry, EXPIRY_CHECK_MS);
+    // A warning check is no reason to keep a stopping Node-RED alive.
+    timer.unref();
+
+    // The first check waits until the deploy has started every node, or its message could reach a
+    // node that does not exist yet and be lost.
+    let startupTimer: NodeJS.Timeout | undefined;
+    const events = RED.events;
+    if (events) {
+      events.once('flows:started', checkExpiry);
+    } else {
+      startupTimer = setTimeout(checkExpiry, STARTUP_FALLBACK_MS);
+      startupTimer.unref();
+    }
+
+    node.on('close', (removed, done) => {
+      closed = true;
+      unsubscribe();
+      clearInterval(timer);
+      if (startupTimer) clearTimeout(startupTimer);
+      events?.off('flows:started', checkExpiry);
+      // Kept across redeploys so a deploy does not repeat today's notices; a removed node has none.
+      if (removed) forgetNoticeMemory(memoryKey);
+      done();
+    });
+  }
 
   /** Answers any message with the config's token status, the same object GET /aqara/token-status returns. */
   function setUp(node: Node, def: AqaraTokenStatusDef): void {
     const config = attachToConfig(RED, node, def.config, t('aqara-token-status.status.no-config'));
+
+    if (config && (def.emitOnChange === true || def.emitOnChange === 'true')) {
+      const warnDays = readNumberSetting(def.warnDays, {
+        min: 0,
+        max: MAX_WARN_DAYS,
+        fallback: DEFAULT_WARN_DAYS,
+      });
+      if (!warnDays.valid) {
+        node.warn(
+          t('aqara-token-status.warnings.bad-warn-days', {
+            value: quoteSetting(def.warnDays),
+            max: MAX_WARN_DAYS,
+            fallback: DEFAULT_WARN_DAYS,
+          }),
+        );
+      }
+      sendNotices(node, config, warnDays.value * DAY_MS);
+    }
 
     node.on('input', (msg, send, done) => {
       if (!config) {

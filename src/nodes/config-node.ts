@@ -1,5 +1,6 @@
 import type { TokenManager } from '../lib/tokens/manager';
 import type { TokenStatus } from '../lib/tokens/status';
+import type { TokenEventListener } from './token-events';
 import type { Node, NodeAPI, NodeStatus } from './types';
 
 export const CONFIG_NODE_TYPE = 'aqara-config';
@@ -18,6 +19,14 @@ export interface AqaraConfigNode extends Node {
   tokenStatus(): TokenStatus;
   /** The status the config currently gives its users, to return to after showing something else. */
   currentStatus(): NodeStatus;
+  /**
+   * Hears the token manager's state changes, refreshes and refresh failures for as long as this
+   * config node runs (nothing when the config is unusable). Returns the unsubscribe, which a flow
+   * node calls on its own close: a "nodes" deploy restarts it while the config keeps running.
+   */
+  onTokenEvent(listener: TokenEventListener): () => void;
+  /** Live subscriptions (the config's own status mirror included): shows that none is left behind. */
+  tokenEventSubscribers(): number;
 }
 
 /** The config node with this id, if one of the right type is deployed. */

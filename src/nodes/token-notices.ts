@@ -1,0 +1,65 @@
+import type { AqaraError } from '../lib/aqara/errors';
+import type { TokenStatus } from '../lib/tokens/status';
+
+/** `msg.topic` of the messages aqara-token-status sends by itself when the token situation changes. */
+export type NoticeTopic =
+  'refreshed' | 'refresh_failed' | 'reauthorization_needed' | 'refresh_token_expiring';
+
+/** A condition that lasts is announced again after this long, not on every check or failed call. */
+export const REPEAT_NOTICE_MS = 24 * 3600 * 1000;
+
+/**
+ * A refused refresh token or refused app credentials do not heal by retrying: a person has to paste a
+ * new token or fix the config. Anything else (network, Aqara down, rate limit, storage) may pass.
+ */
+export function failureTopic(error: AqaraError): 'refresh_failed' | 'reauthorization_needed' {
+  return error.kind === 'refresh_token' || error.kind === 'app_credentials'
+    ? 'reauthorization_needed'
+    : 'refresh_failed';
+}
+
+/** Whether the estimated death of the stored refresh token is at most `warnMs` away (or past). */
+export function expiresWithin(status: TokenStatus, now: number, warnMs: number): boolean {
+  if (!status.configured || typeof status.refresh_token_expires_at !== 'string') return false;
+  const expiresAt = Date.parse(status.refresh_token_expires_at);
+  return Number.isFinite(expiresAt) && expiresAt - now <= warnMs;
+}
+
+/** When each lasting condition was last announced by one aqara-token-status node. */
+export class NoticeMemory {
+  private readonly sentAt = new Map<NoticeTopic, number>();
+
+  /** True (and recorded) when the condition was not announced within the last day. */
+  claim(topic: NoticeTopic, now: number): boolean {
+    const last = this.sentAt.get(topic);
+    // A clock that went back says nothing about how long ago it was: announce rather than stay quiet.
+    if (last !== undefined && now >= last && now - last < REPEAT_NOTICE_MS) return false;
+    this.sentAt.set(topic, now);
+    return true;
+  }
+
+  /** The condition is over: when it comes back it is announced at once. */
+  clear(...topics: NoticeTopic[]): void {
+    for (const topic of topics) this.sentAt.delete(topic);
+  }
+}
+
+/**
+ * Kept at module level, keyed by node (and config) id, because Node-RED rebuilds the node on every
+ * deploy: a notification channel (e-mail, phone) must not hear "expiring" again each time someone
+ * deploys a flow. Dropped when the node is removed from the flows.
+ */
+const memories = new Map<string, NoticeMemory>();
+
+export function noticeMemory(key: string): NoticeMemory {
+  let memory = memories.get(key);
+  if (!memory) {
+    memory = new NoticeMemory();
+    memories.set(key, memory);
+  }
+  return memory;
+}
+
+export function forgetNoticeMemory(key: string): void {
+  memories.delete(key);
+}
