@@ -19,6 +19,7 @@ const CORE: Record<string, string> = {
   'link out': '@node-red/nodes/core/common/60-link.js',
   switch: '@node-red/nodes/core/function/10-switch.js',
   change: '@node-red/nodes/core/function/15-change.js',
+  template: '@node-red/nodes/core/function/80-template.js',
 };
 
 function examples(): Array<[string, FlowNode[]]> {
@@ -40,10 +41,15 @@ describe('examples', () => {
     closeAllManagers();
   });
 
-  it('are the three documented flows', () => {
+  it('are the four documented flows', () => {
     assert.deepEqual(
       examples().map(([file]) => file),
-      ['run-scene-from-inject.json', 'token-status-check.json', 'tv-session.json'],
+      [
+        'run-scene-from-inject.json',
+        'token-expiry-notification.json',
+        'token-status-check.json',
+        'tv-session.json',
+      ],
     );
   });
 

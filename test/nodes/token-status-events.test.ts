@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import type { AqaraConfigNode } from '../../src/nodes/config-node';
@@ -387,5 +389,78 @@ describe('aqara-token-status with emitOnChange', () => {
     for (const secret of new Set(secrets)) {
       assert.ok(!text.includes(secret), `a notice contains a secret (${secret.slice(0, 4)}…)`);
     }
+  });
+});
+
+describe('examples/token-expiry-notification.json', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await stopHarness(h);
+  });
+
+  /** The example aimed at the simulator, with its Debug node swapped for a helper node to read from. */
+  async function loadExample(): Promise<{ configId: string; notifications: Msg[] }> {
+    const file = join(__dirname, '../../examples/token-expiry-notification.json');
+    const flow = JSON.parse(readFileSync(file, 'utf8')) as FlowNode[];
+    const config = flow.find((n) => n.type === 'aqara-config') as FlowNode;
+    const debug = flow.find((n) => n.type === 'debug') as FlowNode;
+    const live = flow.map((n) => {
+      if (n === config)
+        return { ...n, region: 'custom', baseUrl: h.baseUrl, appId: APP.appId, keyId: APP.keyId };
+      if (n === debug) return { id: n.id, type: 'helper', z: n.z, x: n.x, y: n.y, wires: [] };
+      return n;
+    });
+    const core = await Promise.all(
+      ['common/90-comment.js', 'function/10-switch.js', 'function/80-template.js'].map(
+        async (module) =>
+          ((await import(`@node-red/nodes/core/${module}`)) as { default: (RED: never) => unknown }).default,
+      ),
+    );
+    await helper.load([...NODES, ...core], live, credentials(APP.appKey, config.id));
+    return { configId: config.id, notifications: collect(debug.id) };
+  }
+
+  function seedFor(configId: string, ageMs: number): string {
+    const token = h.sim.issueRefreshToken();
+    TokenStore.open(h.dbPath).write(configId, token, APP.appId, new Date(Date.now() - ageMs));
+    return token;
+  }
+
+  it('a refused refresh token becomes a notification telling the person what to do', async () => {
+    // Example config id, known before loading so the token is there when the flow starts.
+    const configId = 'e7a1f00000000009';
+    const dead = seedFor(configId, 8 * DAY_MS);
+    h.sim.expireRefreshToken(dead);
+    const { notifications } = await loadExample();
+    // The keep-alive finds the 8-day-old token and tries to refresh it (its timer would, within the hour).
+    assert.equal(await managerOf(configId)?.keepAliveTick(), 'failed');
+    await waitFor(() => notifications.length > 0, 'a notification');
+    await settle();
+    assert.equal(notifications.length, 1);
+    assert.equal(notifications[0].topic, 'reauthorization_needed');
+    assert.match(
+      String(notifications[0].payload),
+      /^Aqara needs you: refresh token has expired - please update it manually.*paste it into 'Refresh token'/s,
+    );
+  });
+
+  it('a refresh token close to its end becomes a notification with the date; "refreshed" none', async () => {
+    const configId = 'e7a1f00000000009';
+    seedFor(configId, 35 * DAY_MS);
+    const { notifications } = await loadExample();
+    await waitFor(() => notifications.length > 0, 'a notification');
+    assert.equal(notifications[0].topic, 'refresh_token_expiring');
+    assert.match(
+      String(notifications[0].payload),
+      /^The Aqara refresh token is expected to expire on \d{4}-\d\d-\d\dT[\d:.]+Z \(estimate\)/,
+    );
+    // The keep-alive refreshes it: all is well again, which is nothing to notify.
+    assert.equal(await managerOf(configId)?.keepAliveTick(), 'refreshed');
+    await settle();
+    assert.equal(notifications.length, 1);
   });
 });
