@@ -4,7 +4,7 @@ import globals from 'globals';
 import html from 'eslint-plugin-html';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.demo/', '.tmp/', 'docs/'] },
+  { ignores: ['dist/', 'dist.next/', 'node_modules/', '.demo/', '.tmp/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

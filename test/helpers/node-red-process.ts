@@ -10,7 +10,13 @@ import { createInterface } from 'node:readline';
  * always killed: by stop(), and as a last resort when the test process itself exits.
  */
 
-export const NODE_RED_MAIN = resolve(__dirname, '..', '..', 'node_modules', 'node-red', 'red.js');
+/**
+ * The compatibility run (scripts/compat.ts) points these at another Node-RED release and another
+ * Node.js binary; by default the project's own Node-RED runs on the Node.js running the tests.
+ */
+export const NODE_RED_MAIN =
+  process.env.AQARA_NODE_RED_MAIN ?? resolve(__dirname, '..', '..', 'node_modules', 'node-red', 'red.js');
+export const NODE_BINARY = process.env.AQARA_NODE_BIN ?? process.execPath;
 
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -97,7 +103,7 @@ export class NodeRedProcess {
     // node --test marks its children; Node-RED is not a test file and must not report to the runner.
     delete env.NODE_TEST_CONTEXT;
     const child = spawn(
-      process.execPath,
+      NODE_BINARY,
       [NODE_RED_MAIN, '-u', options.userDir, '-s', settingsFile, '-p', String(options.port ?? 0)],
       { cwd: options.userDir, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
@@ -42,7 +42,12 @@ interface CommandResult {
 
 /** npm's own npm_* variables (local prefix, lifecycle event...) would leak this repo into the nested npm. */
 function envWithoutNpm(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  // Under another Node.js (the compatibility run), npm must build better-sqlite3 for that Node.js.
+  if (process.env.AQARA_NODE_BIN)
+    env.PATH = `${dirname(process.env.AQARA_NODE_BIN)}${delimiter}${env.PATH ?? ''}`;
+  if (process.env.AQARA_NODEDIR) env.npm_config_nodedir = process.env.AQARA_NODEDIR;
+  return env;
 }
 
 function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<CommandResult> {
@@ -246,6 +251,10 @@ describe('the packed package installed into a real Node-RED', { timeout: 9 * 60_
 
   it('registers the three node types', { timeout: STEP_TIMEOUT_MS }, async () => {
     const nodeRed = await startNodeRed();
+    // The compatibility run names the release it installed, so a wrong Node-RED cannot pass silently.
+    const expected = process.env.AQARA_EXPECT_NODE_RED;
+    if (expected)
+      assert.ok(nodeRed.output().includes(`Node-RED version: v${expected}`), `not Node-RED ${expected}`);
     const { status, body } = await fetchJson(nodeRed.urlFor('nodes'), {
       headers: { Accept: 'application/json' },
     });
