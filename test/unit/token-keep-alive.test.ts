@@ -34,6 +34,24 @@ describe('keep-alive: an idle refresh token never dies', () => {
     }
   });
 
+  it('counts a refresh that kept the same refresh token as a renewal, so the keep-alive does not loop', async () => {
+    const clock = new ManualClock();
+    const h = await startHarness({ now: () => clock.now(), rotateRefreshToken: false }, clock, clock);
+    try {
+      const token = h.seedToken();
+      const manager = h.makeManager();
+      for (let hour = 0; hour < 60 * 24; hour++) {
+        clock.advance(HOUR);
+        await manager.keepAliveTick();
+      }
+      assert.equal(h.sim.callCount(REFRESH), 8, 'once a week, not once an hour');
+      assert.equal(h.store.read(CONFIG_ID)?.refreshToken, token);
+      assert.ok(Date.parse(manager.status().refresh_token_expires_at!) > clock.now() + 30 * DAY);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('without keep-alive the same idle year kills the token (the control case)', async () => {
     const clock = new ManualClock();
     const h = await startHarness({ now: () => clock.now() }, clock, clock);

@@ -365,7 +365,7 @@ export class TokenManager extends EventEmitter {
     if (grant.refreshToken && grant.refreshToken !== sent) {
       this.commitRotation(sent, grant.refreshToken);
     } else if (!this.unsaved) {
-      this.store.releaseLease(this.configId, this.leaseOwner);
+      this.recordRenewal(sent);
     }
     this.cached = { token: grant.accessToken, expiresAt: this.expiryOf(grant.expiresIn) };
     this.logger.info('access token refreshed');
@@ -423,6 +423,16 @@ export class TokenManager extends EventEmitter {
           'It will be written as soon as the database accepts it; until then a restart would lose it.',
       );
       this.scheduleWriteRetry();
+    }
+  }
+
+  /** A failed write here only makes the keep-alive refresh sooner: worth a warning, not a failure. */
+  private recordRenewal(token: string): void {
+    try {
+      this.store.recordRenewal(this.configId, this.leaseOwner, token, new Date(this.clock.now()));
+    } catch (error) {
+      this.store.releaseLease(this.configId, this.leaseOwner);
+      this.logger.warn(`could not record the refresh time: ${(error as Error).message}`);
     }
   }
 

@@ -228,6 +228,25 @@ export class TokenStore {
     }
   }
 
+  /**
+   * A refresh that kept the same refresh token still renewed it on Aqara's side: its age, which the
+   * keep-alive and the expiry estimate read, starts again. Releases the caller's lease.
+   */
+  recordRenewal(configId: string, owner: string, token: string, now: Date = new Date()): void {
+    try {
+      this.db
+        .prepare(
+          `UPDATE aqara_tokens SET updated_at = ?,
+             lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END,
+             lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END
+           WHERE config_id = ? AND refresh_token = ?`,
+        )
+        .run(now.toISOString(), owner, owner, configId, token);
+    } catch (error) {
+      throw storageError('record the refresh', this.path, error);
+    }
+  }
+
   releaseLease(configId: string, owner: string): void {
     try {
       this.releaseLeaseStatement().run(configId, owner);
