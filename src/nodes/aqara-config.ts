@@ -40,6 +40,9 @@ function asProblem(error: unknown, t: Translate, label: string): ConfigProblemEr
   );
 }
 
+/** Longer than the client's 10 s request timeout, shorter than Node-RED's 15 s close timeout. */
+const CLOSE_WAIT_MS = 12_000;
+
 export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
@@ -150,8 +153,13 @@ export = function (RED: NodeAPI): void {
       events.close();
       removeDeployedConfig(deployedView);
       fanout.clear();
-      releaseManager(def.id, node, removed);
-      done();
+      // Node-RED may be stopping: a refresh in flight must get to store its rotated token first, or
+      // Aqara rotates it with nobody left to save it. The wait stays under Node-RED's 15 s close limit.
+      const refreshDone = manager ? manager.idle(CLOSE_WAIT_MS) : Promise.resolve();
+      void refreshDone.then(() => {
+        releaseManager(def.id, node, removed);
+        done();
+      });
     });
   }
 

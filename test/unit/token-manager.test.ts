@@ -371,3 +371,48 @@ describe('access token expiry with an injected clock', () => {
     }
   });
 });
+
+describe('a database locked by another connection', () => {
+  it('waits for the lock without blocking the event loop, then refreshes', async () => {
+    const h = await startHarness();
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    try {
+      h.seedToken();
+      const manager = h.makeManager();
+      holder.exec('BEGIN IMMEDIATE');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 50);
+      // The lock can only be released if the event loop keeps running while the manager waits.
+      setTimeout(() => holder.exec('COMMIT'), 1500);
+      await manager.runScene(SCENE_ID);
+      clearInterval(ticker);
+      assert.ok(ticks >= 10, `the event loop kept running while the lock was held (${ticks} ticks)`);
+      assert.equal(h.sim.sceneRuns.length, 1);
+      assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+    } finally {
+      holder.close();
+      await h.close();
+    }
+  });
+});
+
+describe('stopping while a refresh is in flight', () => {
+  it('idle() resolves only after the rotated token is stored', async () => {
+    const h = await startHarness();
+    try {
+      const sent = h.seedToken();
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
+      const manager = h.makeManager();
+      const run = manager.runScene(SCENE_ID);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await manager.idle();
+      const stored = h.store.read(CONFIG_ID)!.refreshToken;
+      assert.notEqual(stored, sent);
+      assert.equal(h.sim.isRefreshTokenValid(stored), true);
+      await run;
+    } finally {
+      await h.close();
+    }
+  });
+});

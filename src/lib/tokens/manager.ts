@@ -72,6 +72,8 @@ interface UnsavedRotation {
   replaces: string;
 }
 
+const noop = (): void => undefined;
+
 export const DEFAULT_SAFETY_BUFFER_MS = 5 * 60 * 1000;
 export const DEFAULT_KEEP_ALIVE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 3600 * 1000;
@@ -82,6 +84,9 @@ const REFRESH_TOKEN_GRACE_MS = 30 * 24 * 3600 * 1000;
 /** Node's timers overflow past 2^31-1 ms and then fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_WRITE_RETRY_MS = 60_000;
+/** How long a refresh waits for another process's SQLite write lock before it gives up. */
+const LOCK_WAIT_MS = 10_000;
+const LOCKED_POLL_MS = 200;
 
 /**
  * One per Aqara account/config. The access token lives only here, in memory. One refresh serves
@@ -303,6 +308,21 @@ export class TokenManager extends EventEmitter {
     };
   }
 
+  /**
+   * Resolves once no refresh is in flight (or after maxWaitMs). A process that stops mid-refresh would
+   * let Aqara rotate the token with nobody left to store the new one: stopping code waits here first.
+   */
+  async idle(maxWaitMs = 12_000): Promise<void> {
+    const inFlight = this.refreshInFlight;
+    if (!inFlight) return;
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxWaitMs);
+    });
+    await Promise.race([inFlight.then(noop, noop), cap]);
+    clearTimeout(timer);
+  }
+
   close(): void {
     this.closed = true;
     this.stopWriteRetry();
@@ -375,7 +395,9 @@ export class TokenManager extends EventEmitter {
 
   /** Waits while another process refreshes, then takes the lease on the newest stored token. */
   private async takeLease(): Promise<string> {
-    const deadline = this.clock.now() + this.leaseMs * 2;
+    const start = this.clock.now();
+    const deadline = start + this.leaseMs * 2;
+    const lockDeadline = start + LOCK_WAIT_MS;
     for (;;) {
       const lease = this.store.acquireRefreshLease(
         this.configId,
@@ -387,12 +409,17 @@ export class TokenManager extends EventEmitter {
       if (lease.outcome === 'no_token') {
         throw new AqaraError(NO_REFRESH_TOKEN_MESSAGE, { kind: 'not_configured' });
       }
-      if (this.clock.now() > deadline) {
-        throw new AqaraError('another process has been refreshing the Aqara token for too long; try again', {
-          kind: 'transient',
-        });
+      if (this.clock.now() > (lease.outcome === 'locked' ? lockDeadline : deadline)) {
+        const why =
+          lease.outcome === 'locked'
+            ? `token database ${this.store.path}: another process has held its write lock too long; not refreshing`
+            : 'another process has been refreshing the Aqara token for too long; try again';
+        throw new AqaraError(why, { kind: lease.outcome === 'locked' ? 'storage' : 'transient' });
       }
-      await this.clock.sleep(this.leasePollMs);
+      // Each look at a locked database blocks for the busy timeout: look less often then.
+      await this.clock.sleep(
+        lease.outcome === 'locked' ? Math.max(this.leasePollMs, LOCKED_POLL_MS) : this.leasePollMs,
+      );
     }
   }
 

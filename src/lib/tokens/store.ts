@@ -21,6 +21,8 @@ export interface StoredToken {
 export type LeaseResult =
   | { outcome: 'acquired'; token: StoredToken }
   | { outcome: 'busy'; token: StoredToken; holder: string; until: number }
+  /** Another process holds SQLite's write lock right now; try again shortly. */
+  | { outcome: 'locked' }
   | { outcome: 'no_token' };
 
 export type CommitResult = 'saved' | 'superseded';
@@ -45,7 +47,16 @@ CREATE TABLE IF NOT EXISTS aqara_tokens (
   lease_until   INTEGER
 )`;
 
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/**
+ * better-sqlite3 is synchronous: a busy wait blocks the whole Node-RED process. The wait is kept short
+ * and the token manager retries asynchronously instead.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 50;
+
+function isLockedError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
 
 export function defaultTokenDbPath(userDir: string): string {
   return join(userDir, 'aqara-cloud', 'tokens.db');
@@ -194,6 +205,7 @@ export class TokenStore {
       });
       return take.immediate();
     } catch (error) {
+      if (isLockedError(error)) return { outcome: 'locked' };
       throw storageError('lock the refresh token for a refresh', this.path, error);
     }
   }
