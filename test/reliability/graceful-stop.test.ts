@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { runGracefulStopScenario } from '../../reliability/scenarios/graceful-stop';
 
 /**
- * FAILING until fixed (bug found by the reliability suite): Node-RED stopped with SIGTERM while a token
- * refresh is in flight exits at once; the aqara-config node's close handler does not wait for the
- * refresh, so Aqara rotates the token after the process is gone and the database keeps the dead one.
- * The user must paste a new refresh token after an ordinary restart.
+ * Regression (found by the reliability suite): Node-RED stopped with SIGTERM while a token refresh was
+ * in flight exited at once, because the aqara-config node's close handler did not wait for the refresh;
+ * Aqara rotated the token after the process was gone and the database kept the dead one. The close
+ * handler now waits for the token manager to be idle.
  */
 describe('graceful stop during a token refresh', () => {
   it(
