@@ -119,8 +119,13 @@ export function tab(): FlowNode {
   return { id: TAB_ID, type: 'tab', label: 'bench', disabled: false, info: '' };
 }
 
-export function configNode(target: FlowTarget): FlowNode {
-  return {
+/**
+ * The aqara-config every bench flow uses. `rateLimit` left out keeps the package's default quota guard
+ * (300 calls per 5 minutes per app), as a user's flow would; the throughput flow sets it to 0 (off):
+ * the guard would stop it after 300 messages, and the hand-written baseline has none.
+ */
+export function configNode(target: FlowTarget, options: { rateLimit?: number } = {}): FlowNode {
+  const node: FlowNode = {
     id: CONFIG_ID,
     type: 'aqara-config',
     name: 'bench',
@@ -131,6 +136,9 @@ export function configNode(target: FlowTarget): FlowNode {
     scenes: { [target.sceneName]: target.sceneId },
     credentials: { appKey: target.appKey },
   };
+  // The editor saves what was typed, as a string.
+  if (options.rateLimit !== undefined) node.rateLimit = String(options.rateLimit);
+  return node;
 }
 
 function position(x: number, y: number): { z: string; x: number; y: number } {
@@ -253,7 +261,7 @@ function driver(id: string, first: string, reply: string, y: number): FlowNode {
 export function throughputFlows(target: FlowTarget): FlowNode[] {
   return [
     tab(),
-    configNode(target),
+    configNode(target, { rateLimit: 0 }),
     httpIn('tp-ours-in', THROUGHPUT_PATHS.ours, 'tp-ours-driver', 60),
     driver('tp-ours-driver', 'tp-ours-scene', 'tp-ours-reply', 60),
     oursSceneNode('tp-ours-scene', target, [['tp-ours-driver']], 60),

@@ -51,11 +51,3 @@ export const BENCH_SETTINGS = {
   flowFile: 'flows.json',
   credentialSecret: 'aqara-bench-not-a-secret',
 } as const;
-
-/**
- * The package's per-app quota guard (300 calls per 5 minutes by default) would stop a throughput run
- * after 300 messages. The baseline flow has no such guard, and the per-call comparison runs without it,
- * so the throughput run turns it off through this settings.js entry: the switch proposed for
- * src/nodes (see docs/benchmarks.md) - until the nodes read it, the throughput scenario cannot run.
- */
-export const RATE_LIMIT_OFF_SETTINGS = { aqaraRateLimit: { limit: 0 } } as const;
