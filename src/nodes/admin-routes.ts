@@ -37,6 +37,11 @@ function invalid<T>(details: string): Outcome<T> {
   return fail(400, 'Invalid request body', 'INVALID_REQUEST', details);
 }
 
+/** What an unexpected failure is called in the log: its class, never its text. */
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
 function reply(res: AdminResponse, status: number, body: unknown): void {
   // Token status and errors describe secrets' state; no proxy or browser should keep them.
   res.set('Cache-Control', 'no-store');
@@ -120,11 +125,11 @@ function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void 
   if (error instanceof ConfigProblemError) {
     reply(res, 409, { error: 'Config node not usable', code: 'CONFIG_INVALID', details: error.message });
   } else if (isAqaraError(error) && error.kind === 'storage') {
-    RED.log.error(`aqara admin route: ${error.message}`);
+    RED.log.error(RED._('aqara-config.log.route-storage', { reason: error.message }));
     reply(res, 500, { error: 'Token storage failed', code: 'STORAGE_ERROR', details: error.message });
   } else {
     // Unknown failures are logged by name only: their text was not written with secrecy in mind.
-    RED.log.error(`aqara admin route: unexpected ${error instanceof Error ? error.name : typeof error}`);
+    RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
     reply(res, 500, { error: 'Internal error', code: 'INTERNAL_ERROR', details: 'see the Node-RED log' });
   }
 }
@@ -194,7 +199,9 @@ async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): P
     if (isAqaraError(error) && error.kind === 'not_configured') {
       reply(res, 409, { error: 'No refresh token', code: 'TOKEN_NOT_CONFIGURED', details: error.message });
     } else if ((isAqaraError(error) && error.kind !== 'storage') || error instanceof SceneCatalogError) {
-      RED.log.warn(`aqara admin route: listing scenes of ${config.value.label} failed: ${error.message}`);
+      RED.log.warn(
+        RED._('aqara-config.log.route-scenes-failed', { name: config.value.label, reason: error.message }),
+      );
       reply(res, 502, { error: 'Aqara request failed', code: 'AQARA_ERROR', details: error.message });
     } else {
       replyToFailure(RED, res, error);
@@ -246,7 +253,10 @@ function bodyErrorReply(error: unknown): { status: number; body: ErrorBody } {
   };
 }
 
-/** Adds the routes to Node-RED's admin app, once per app. */
+/**
+ * Adds the routes to Node-RED's admin app, once per app. `RED` is the aqara-config module's, so its
+ * RED._ reads the aqara-config catalog: the log lines are there, under `aqara-config.log`.
+ */
 export function registerAdminRoutes(RED: NodeAPI): void {
   const app = RED.httpAdmin as typeof RED.httpAdmin & { [ROUTES_MARK]?: true };
   // Node-RED without an admin API (httpAdminRoot: false) has nothing to add routes to.
@@ -263,7 +273,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     // getScenes answers every failure itself; this only keeps a broken connection from becoming an
     // unhandled rejection, which would stop Node-RED.
     getScenes(RED, req, res).catch((error: unknown) => {
-      RED.log.error(`aqara admin route: unexpected ${error instanceof Error ? error.name : typeof error}`);
+      RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
     });
   });
   const jsonErrors: AdminErrorHandler = (error, _req, res, next) => {

@@ -83,7 +83,9 @@ export = function (RED: NodeAPI): void {
     // flow nodes that asked for token events (aqara-token-status), and is closed with this node.
     const events = new TokenEventHub((error) =>
       node.error(
-        `a token event subscriber failed: ${error instanceof Error ? error.message : String(error)}`,
+        t('aqara-config.errors.subscriber-failed', {
+          reason: error instanceof Error ? error.message : String(error),
+        }),
       ),
     );
     const showState = (state: TokenState): void => fanout.publish(tokenStateStatus(state, t));
