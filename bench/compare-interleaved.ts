@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { summarize, type Comparison } from './compare';
+import { processCpuMs, summarize, type TimedComparison } from './compare';
 
 /**
  * For work that splits into small slices (sequential calls): every round runs candidate and baseline
@@ -16,22 +16,11 @@ export interface InterleavedOptions {
   onRound?: (round: number, candidateMs: number, baselineMs: number) => void;
 }
 
-export interface InterleavedComparison {
-  wall: Comparison;
-  /** Process CPU time (user + system): the simulator in this process is included on both sides. */
-  cpu: Comparison;
-}
-
-function cpuMs(): number {
-  const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
-}
-
 export async function compareInterleaved(
   candidateSlice: () => Promise<void>,
   baselineSlice: () => Promise<void>,
   options: InterleavedOptions,
-): Promise<InterleavedComparison> {
+): Promise<TimedComparison> {
   const wall = { candidate: [] as number[], baseline: [] as number[] };
   const cpu = { candidate: [] as number[], baseline: [] as number[] };
   for (let round = -options.warmupRounds; round < options.rounds; round++) {
@@ -43,9 +32,9 @@ export async function compareInterleaved(
           : (['baseline', 'candidate'] as const);
       for (const side of order) {
         const wallStart = performance.now();
-        const cpuStart = cpuMs();
+        const cpuStart = processCpuMs();
         await (side === 'candidate' ? candidateSlice() : baselineSlice());
-        sums[side].cpu += cpuMs() - cpuStart;
+        sums[side].cpu += processCpuMs() - cpuStart;
         sums[side].wall += performance.now() - wallStart;
       }
     }

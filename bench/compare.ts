@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { max, median, min } from './stats';
 
 /**
@@ -6,12 +7,32 @@ import { max, median, min } from './stats';
  * a slow drift (thermal throttling, a growing heap, a neighbour's build) then favours each side equally.
  */
 
-export interface Contender {
+/** Wall time, and CPU time of this process (user + system) over the same span. */
+export interface Timing {
+  wallMs: number;
   /**
-   * One measured batch. It returns its own elapsed milliseconds so that untimed preparation (a fresh
-   * token manager, a new connection pool) can live inside it without being counted.
+   * Does not count time spent waiting for a core, so it stays comparable while other processes load
+   * the machine; it does count whatever else runs in this process (the simulator, on both sides alike).
    */
-  once(): Promise<number>;
+  cpuMs: number;
+}
+
+export function processCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Times `work` alone: preparation before and cleanup after the call stay out of the figure. */
+export async function timed(work: () => Promise<unknown>): Promise<Timing> {
+  const wallStart = performance.now();
+  const cpuStart = processCpuMs();
+  await work();
+  return { cpuMs: processCpuMs() - cpuStart, wallMs: performance.now() - wallStart };
+}
+
+export interface Contender {
+  /** One batch, returning the timing of its measured part (see timed()). */
+  once(): Promise<Timing>;
 }
 
 export interface ComparisonOptions {
@@ -19,7 +40,7 @@ export interface ComparisonOptions {
   /** Untimed batches of each side first: JIT, connection pools and caches reach their steady state. */
   warmupRounds: number;
   /** Called after every timed batch, for progress output. */
-  onBatch?: (side: 'candidate' | 'baseline', round: number, ms: number) => void;
+  onBatch?: (side: 'candidate' | 'baseline', round: number, timing: Timing) => void;
 }
 
 export interface Comparison {
@@ -35,27 +56,35 @@ export interface Comparison {
   maxRatio: number;
 }
 
+export interface TimedComparison {
+  wall: Comparison;
+  cpu: Comparison;
+}
+
 export async function compareAlternating(
   candidate: Contender,
   baseline: Contender,
   options: ComparisonOptions,
-): Promise<Comparison> {
+): Promise<TimedComparison> {
   for (let i = 0; i < options.warmupRounds; i++) {
     await candidate.once();
     await baseline.once();
   }
-  const candidateMs: number[] = [];
-  const baselineMs: number[] = [];
+  const timings = { candidate: [] as Timing[], baseline: [] as Timing[] };
   for (let round = 0; round < options.rounds; round++) {
-    const order: ('candidate' | 'baseline')[] =
-      round % 2 === 0 ? ['candidate', 'baseline'] : ['baseline', 'candidate'];
+    const order =
+      round % 2 === 0 ? (['candidate', 'baseline'] as const) : (['baseline', 'candidate'] as const);
     for (const side of order) {
-      const ms = await (side === 'candidate' ? candidate : baseline).once();
-      (side === 'candidate' ? candidateMs : baselineMs).push(ms);
-      options.onBatch?.(side, round, ms);
+      const timing = await (side === 'candidate' ? candidate : baseline).once();
+      timings[side].push(timing);
+      options.onBatch?.(side, round, timing);
     }
   }
-  return summarize(candidateMs, baselineMs);
+  const pick = (side: Timing[], key: keyof Timing): number[] => side.map((timing) => timing[key]);
+  return {
+    wall: summarize(pick(timings.candidate, 'wallMs'), pick(timings.baseline, 'wallMs')),
+    cpu: summarize(pick(timings.candidate, 'cpuMs'), pick(timings.baseline, 'cpuMs')),
+  };
 }
 
 export function summarize(candidateMs: number[], baselineMs: number[]): Comparison {
