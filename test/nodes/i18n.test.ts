@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import aqaraConfig from '../../src/nodes/aqara-config';
+import aqaraScene from '../../src/nodes/aqara-scene';
+import aqaraTokenStatus from '../../src/nodes/aqara-token-status';
+import {
+  configNode,
+  credentials,
+  type Harness,
+  helper,
+  lastStatus,
+  nextMessage,
+  node,
+  onTab,
+  startHarness,
+  statusBecomes,
+  stopHarness,
+  TAB,
+} from './support';
+
+/**
+ * The message catalogs and help of both shipped languages: en-US (the default, and what Node-RED
+ * falls back to) and zh-CN (Aqara's home market). Node-RED shows a missing key as the bare key and
+ * missing help as nothing at all, so both languages must stay complete and in step.
+ */
+
+const NODES_DIR = join(__dirname, '../../src/nodes');
+const LOCALES_DIR = join(NODES_DIR, 'locales');
+const LANGUAGES = ['en-US', 'zh-CN'] as const;
+const TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'] as const;
+const FLOW_NODE_TYPES = ['aqara-scene', 'aqara-token-status'];
+/** Node-RED names a node set's catalog namespace `<module>/<set>` (registry loader: node.id). */
+const PACKAGE = '@metron/node-red-aqara-cloud';
+const NO_TOKEN = 'no refresh token configured - please add one using the admin API';
+/** Texts that read the same in Chinese: the console's field names, "Aqara", example values. */
+const KEPT_AS_IS = new Set([
+  'aqara-config.labelWithAppId',
+  'aqara-config.label.keyId',
+  'aqara-config.label.appKey',
+  'aqara-config.placeholder.baseUrl',
+  'aqara-config.placeholder.keyId',
+  'aqara-config.placeholder.keepAliveDays',
+  'aqara-config.placeholder.rateLimit',
+  'aqara-scene.label.config',
+  'aqara-token-status.label.config',
+  'aqara-token-status.placeholder.warnDays',
+]);
+
+type Catalog = { [key: string]: string | Catalog };
+
+function readCatalog(lang: string, type: string): Catalog {
+  return JSON.parse(readFileSync(join(LOCALES_DIR, lang, `${type}.json`), 'utf8')) as Catalog;
+}
+
+/** Every leaf as `a.b.c` -> value; a leaf that is not a string is reported as such. */
+function flatten(catalog: Catalog, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const [key, value] of Object.entries(catalog)) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [inner, leaf] of flatten(value, `${prefix}${key}.`)) out.set(inner, leaf);
+    } else {
+      out.set(`${prefix}${key}`, value);
+    }
+  }
+  return out;
+}
+
+/** The `__name__` placeholders of a text, sorted: i18next fills exactly these. */
+function placeholders(text: string): string[] {
+  return [...text.matchAll(/__(\w+?)__/g)].map((match) => match[1]).sort();
+}
+
+function source(file: string): string {
+  return readFileSync(join(NODES_DIR, file), 'utf8');
+}
+
+const TS_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.ts'));
+const HTML_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.html'));
+
+/**
+ * A key's first segment names its catalog: each node file's catalog has its type as the only top-level
+ * key, and RED._ in a module only reads that module's catalog.
+ */
+function catalogHas(lang: string, key: string): boolean {
+  const type = key.split('.')[0];
+  if (!(TYPES as readonly string[]).includes(type)) return false;
+  return typeof flatten(readCatalog(lang, type)).get(key) === 'string';
+}
+
+/** The strings of a `return '...'` inside one function of a source file (the dynamic status keys). */
+function returnedLiterals(text: string, functionName: string): string[] {
+  const start = text.indexOf(`function ${functionName}(`);
+  assert.ok(start !== -1, `${functionName} is in the source`);
+  const body = text.slice(start, text.indexOf('\n}\n', start));
+  return [...body.matchAll(/return '([\w-]+)'/g)].map((match) => match[1]);
+}
+
+/** The string literals of an exported union type, e.g. `export type X = 'a' | 'b';`. */
+function unionLiterals(text: string, typeName: string): string[] {
+  const declaration = new RegExp(`export type ${typeName} =([^;]*);`).exec(text);
+  assert.ok(declaration, `${typeName} is declared`);
+  return [...declaration[1].matchAll(/'([\w-]+)'/g)].map((match) => match[1]);
+}
+
+describe('message catalogs', () => {
+  it('ship en-US and zh-CN for every node file, and no other language half-done', () => {
+    assert.deepEqual(readdirSync(LOCALES_DIR).sort(), [...LANGUAGES]);
+    for (const lang of LANGUAGES) {
+      const files = readdirSync(join(LOCALES_DIR, lang)).sort();
+      const expected = TYPES.map((type) => `${type}.json`);
+      // English help stays in each node's main .html, which Node-RED takes as the en-US help; other
+      // languages' help is found as locales/<lang>/<node file>.html.
+      if (lang !== 'en-US') expected.push(...TYPES.map((type) => `${type}.html`));
+      assert.deepEqual(files, expected.sort(), lang);
+    }
+  });
+
+  for (const type of TYPES) {
+    it(`${type}: the same keys in en-US and zh-CN, same placeholders, no empty text`, () => {
+      const en = flatten(readCatalog('en-US', type));
+      const zh = flatten(readCatalog('zh-CN', type));
+      for (const lang of LANGUAGES) assert.deepEqual(Object.keys(readCatalog(lang, type)), [type], lang);
+      assert.deepEqual([...zh.keys()].sort(), [...en.keys()].sort(), 'key paths');
+      assert.ok(en.size > 0);
+      for (const [key, english] of en) {
+        const chinese = zh.get(key);
+        assert.equal(typeof english, 'string', `en-US ${key}`);
+        assert.equal(typeof chinese, 'string', `zh-CN ${key}`);
+        assert.notEqual((english as string).trim(), '', `en-US ${key} is empty`);
+        assert.notEqual((chinese as string).trim(), '', `zh-CN ${key} is empty`);
+        assert.deepEqual(placeholders(chinese as string), placeholders(english as string), `${key}`);
+      }
+    });
+  }
+
+  it('zh-CN is really translated: Chinese everywhere except names and examples kept on purpose', () => {
+    for (const type of TYPES) {
+      const en = flatten(readCatalog('en-US', type));
+      for (const [key, text] of flatten(readCatalog('zh-CN', type))) {
+        if (KEPT_AS_IS.has(key)) {
+          assert.equal(text, en.get(key), `${key} is the same in every language`);
+        } else {
+          assert.match(text as string, /\p{Script=Han}/u, `zh-CN ${key}: ${String(text)}`);
+        }
+      }
+    }
+  });
+});
+
+describe('every message key the code uses is in the catalogs', () => {
+  /** Literal keys of t('…'), RED._('…') and node._('…'), including calls spread over lines. */
+  const CALL = /(?:\bt|\bRED\._|\bnode\._|\bthis\._)\(\s*(['`])([^'`]*)\1/g;
+
+  it('src/nodes/*.ts: literal keys exist, dynamic ones cover every value they can take', () => {
+    const used = new Set<string>();
+    for (const file of TS_FILES) {
+      const text = source(file);
+      for (const match of text.matchAll(CALL)) {
+        const key = match[2];
+        if (key.includes('${')) continue;
+        used.add(key);
+      }
+      // Any other first argument would hide a key from this check; only the wrappers pass one through.
+      for (const match of text.matchAll(/(?:\bt|\bRED\._|\bnode\._)\(\s*([^'`\s])/g)) {
+        const rest = text.slice(match.index, match.index + 40);
+        assert.match(
+          rest,
+          /^RED\._\(key, substitutions\)/,
+          `${file}: translated key is not a literal: ${rest}`,
+        );
+      }
+    }
+    // The two keys built at run time: the status of a failed scene run, and of an unusable config.
+    assert.ok(source('aqara-scene.ts').includes('t(`aqara-scene.status.${failureStatusKey(error)}`)'));
+    assert.ok(source('status.ts').includes('t(`aqara-config.status.${problem}`)'));
+    const dynamic = [
+      ...returnedLiterals(source('aqara-scene.ts'), 'failureStatusKey').map((k) => `aqara-scene.status.${k}`),
+      ...unionLiterals(source('config-spec.ts'), 'ConfigProblem').map((k) => `aqara-config.status.${k}`),
+    ];
+    assert.ok(dynamic.length >= 15, `the source parsers found only ${dynamic.join()}`);
+    for (const key of [...used, ...dynamic]) {
+      for (const lang of LANGUAGES) assert.ok(catalogHas(lang, key), `${lang} lacks ${key}`);
+    }
+    assert.ok(used.size > 30, `found ${used.size} keys`);
+  });
+
+  it('src/nodes/*.html: data-i18n, this._ and t keys exist in both languages', () => {
+    for (const file of HTML_FILES) {
+      const text = source(file);
+      const keys = new Set<string>();
+      for (const match of text.matchAll(/data-i18n="(?:\[\w+\])?([\w.-]+)"/g)) keys.add(match[1]);
+      for (const match of text.matchAll(CALL)) keys.add(match[2]);
+      assert.ok(keys.size > 0, file);
+      for (const key of keys) {
+        assert.ok(!key.includes('${'), `${file}: ${key} is built at run time`);
+        for (const lang of LANGUAGES) assert.ok(catalogHas(lang, key), `${file}: ${lang} lacks ${key}`);
+      }
+    }
+  });
+
+  it('the node layer hands no inline text to users: logs, statuses and errors come from the catalog', () => {
+    // Library messages (src/lib) arrive as variables; the admin routes' HTTP texts are the contract and
+    // are never passed to these calls.
+    const inline = [
+      /\bnode\.(?:warn|error|log|debug)\(\s*['"`]/,
+      /\bRED\.log\.\w+\(\s*['"`]/,
+      /\btext:\s*['"`]/,
+      /new Error\(\s*['"`]/,
+      /\bRED\.notify\(\s*['"`]/,
+    ];
+    for (const file of [...TS_FILES, ...HTML_FILES]) {
+      const text = source(file);
+      for (const pattern of inline) assert.doesNotMatch(text, pattern, `${file}: ${pattern}`);
+    }
+  });
+});
+
+/** The help block of a node's main .html, as Node-RED's registry loader cuts it out. */
+function mainHelp(type: string): string {
+  const match = /(<script[^>]* data-help-name=[\s\S]*?<\/script>)/i.exec(source(`${type}.html`));
+  assert.ok(match, `${type}.html has help`);
+  return match[1];
+}
+
+/** Node-RED's own modules, resolved from node-red as the test helper does: the copy that runs. */
+const fromNodeRed = createRequire(require.resolve('node-red'));
+
+interface HelpLoader {
+  getNodeHelp(node: { module: string; template: string; help: Record<string, string> }, lang: string): string;
+}
+
+describe('help', () => {
+  const loader = fromNodeRed('@node-red/registry/lib/loader') as HelpLoader;
+  /** A node set as the registry keeps it: the main .html's help is its default-language help. */
+  const nodeSet = (type: string) => ({
+    module: PACKAGE,
+    template: join(NODES_DIR, `${type}.html`),
+    help: { 'en-US': mainHelp(type) },
+  });
+
+  for (const type of TYPES) {
+    it(`${type}: Node-RED serves the English help for en-US and the Chinese file for zh-CN`, () => {
+      const english = loader.getNodeHelp(nodeSet(type), 'en-US');
+      const chinese = loader.getNodeHelp(nodeSet(type), 'zh-CN');
+      assert.equal(english, mainHelp(type));
+      assert.equal(chinese, readFileSync(join(LOCALES_DIR, 'zh-CN', `${type}.html`), 'utf8'));
+      // Another Chinese variant without its own file falls back to the English help, not to nothing.
+      assert.equal(loader.getNodeHelp(nodeSet(type), 'zh-TW'), mainHelp(type));
+    });
+
+    it(`${type}: the zh-CN help follows the help style guide and documents what the English does`, () => {
+      const chinese = readFileSync(join(LOCALES_DIR, 'zh-CN', `${type}.html`), 'utf8');
+      const english = mainHelp(type);
+      assert.match(
+        chinese,
+        new RegExp(`^<script type="text/html" data-help-name="${type}">\\s*<p>[^<]+</p>`),
+        'one help block for this type, opening with a one-line summary',
+      );
+      assert.equal(chinese.match(/data-help-name=/g)?.length, 1);
+      assert.match(chinese, /\p{Script=Han}/u);
+      if (FLOW_NODE_TYPES.includes(type)) {
+        assert.match(chinese, /<h3>输入<\/h3>\s*<dl class="message-properties">/);
+        assert.match(chinese, /<h3>输出<\/h3>\s*<dl class="message-properties">/);
+      }
+      assert.match(chinese, /<h3>详细<\/h3>/);
+      // The same properties, in the same sections, as the English help.
+      const shape = (help: string) => [...help.matchAll(/<h3>|<dt[ >]|<li>/g)].map((match) => match[0]);
+      assert.deepEqual(shape(chinese), shape(english));
+    });
+  }
+
+  it('the contract error texts stay verbatim in both languages of the aqara-scene help', () => {
+    const chinese = readFileSync(join(LOCALES_DIR, 'zh-CN', 'aqara-scene.html'), 'utf8');
+    for (const help of [mainHelp('aqara-scene'), chinese]) {
+      assert.ok(help.includes(NO_TOKEN));
+      assert.ok(help.includes('refresh token has expired - please update it manually'));
+    }
+  });
+});
+
+interface NodeRedI18n {
+  init(settings: { lang?: string }): void;
+  registerMessageCatalog(namespace: string, dir: string, file: string): Promise<void>;
+  _(key: string, substitutions?: Record<string, unknown>): string;
+  i: { language: string };
+}
+
+/**
+ * A runtime set to Chinese (settings.js `lang: "zh-CN"`). The test helper does not start Node-RED's
+ * i18n (its RED._ returns the key), so this does what Node-RED's start-up and registry loader do:
+ * i18n.init with the runtime settings, one catalog per node file from locales/, and a RED._ per node
+ * file that prefixes its namespace. Each test file runs in its own process, so the language set here
+ * reaches no other test.
+ */
+describe('a Node-RED runtime in zh-CN', () => {
+  const { i18n } = fromNodeRed('@node-red/util') as { i18n: NodeRedI18n };
+  let h: Harness;
+  let modules: Array<(RED: never) => unknown> = [];
+
+  before(async () => {
+    i18n.init({ lang: 'zh-CN' });
+    const load = (module: unknown, type: string) => {
+      const namespace = `${PACKAGE}/${type}`;
+      const _ = (key: string, substitutions?: Record<string, unknown>) =>
+        i18n._(key.includes(':') ? key : `${namespace}:${key}`, substitutions);
+      return (RED: object) => (module as (RED: object) => unknown)(Object.assign(Object.create(RED), { _ }));
+    };
+    await Promise.all(
+      TYPES.map((type) => i18n.registerMessageCatalog(`${PACKAGE}/${type}`, LOCALES_DIR, `${type}.json`)),
+    );
+    modules = [
+      load(aqaraConfig, 'aqara-config'),
+      load(aqaraScene, 'aqara-scene'),
+      load(aqaraTokenStatus, 'aqara-token-status'),
+    ];
+    assert.equal(i18n.i.language, 'zh-CN');
+    h = await startHarness();
+  });
+  after(async () => {
+    await stopHarness(h);
+  });
+
+  it('an aqara-scene node without a refresh token says so in Chinese; the contract text stays English', async () => {
+    const zh = flatten(readCatalog('zh-CN', 'aqara-config'));
+    const flow = [
+      TAB,
+      configNode(h),
+      onTab({ id: 'scene', type: 'aqara-scene', config: 'cfg', scene: 'tv_pin_entry', wires: [] }),
+      onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
+      onTab({ id: 'caught', type: 'helper' }),
+    ];
+    await helper.load(modules, flow, credentials());
+    const status = await statusBecomes('scene', zh.get('aqara-config.status.no-token') as string);
+    assert.deepEqual(status, { fill: 'yellow', shape: 'ring', text: '无令牌' });
+
+    const caught = nextMessage('caught');
+    node('scene').receive({ payload: 'x' });
+    const message = ((await caught).error as { message: string }).message;
+    // The node layer's frame is Chinese; the library's text inside it is the one users search for.
+    assert.ok(message.includes('场景 "tv_pin_entry"：'), message);
+    assert.ok(message.includes(NO_TOKEN), message);
+    assert.equal(lastStatus('scene')?.text, '无令牌');
+    assert.equal(h.sim.callCount(), 0);
+  });
+});
