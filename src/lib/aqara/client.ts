@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { urlToHttpOptions } from 'node:url';
 import { silentLogger, type Logger } from '../logger';
 import { AqaraError, kindOfAqaraCode, type AqaraErrorKind } from './errors';
 import { createNonce } from './nonce';
@@ -75,11 +75,21 @@ const NOT_SENT_CODES = new Set([
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 
+/** Status and body of one answer, whatever they are: #interpret decides what they mean. */
+interface RawAnswer {
+  status: number;
+  text: string;
+}
+
+/** A failure of our own making (deadline, oversized answer), coded like Node's network errors. */
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
 /**
  * The only place that signs and speaks HTTP to Aqara. It knows nothing about token lifetimes:
  * it sends one request and turns every outcome into either an AqaraResponse (code 0) or a clean
- * AqaraError that carries no secret and no raw axios error (those hold the request headers,
- * including the access token, and the body, including the refresh token).
+ * AqaraError that carries no secret and no raw Node error.
  */
 export class AqaraClient {
   readonly appId: string;
@@ -93,7 +103,13 @@ export class AqaraClient {
   readonly #now: () => number;
   readonly #host: string;
   readonly #agent: http.Agent;
-  readonly #http: AxiosInstance;
+  readonly #request: typeof http.request;
+  /** Host, port and API path, worked out once: request options are built on every call, so they stay small. */
+  readonly #target: {
+    hostname: string | null | undefined;
+    port: string | number | null | undefined;
+    path: string | null | undefined;
+  };
   #closed = false;
 
   constructor(options: AqaraClientOptions) {
@@ -132,21 +148,13 @@ export class AqaraClient {
     // Node unrefs idle pooled sockets, so a forgotten client does not keep the process alive.
     const agentOptions: http.AgentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS };
     this.#agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    this.#http = axios.create({
-      baseURL: this.baseUrl,
-      httpAgent: this.#agent,
-      httpsAgent: this.#agent,
-      // Aqara's traffic must never be routed through a proxy picked up from the environment.
-      proxy: false,
-      // A redirect would replay the Accesstoken header to another host; Aqara does not redirect.
-      maxRedirects: 0,
-      timeout: this.timeoutMs,
-      maxContentLength: MAX_ANSWER_BYTES,
-      // Every answer is parsed here, whatever its HTTP status and whatever its body.
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(body: unknown) => body],
-    });
+    // Plain node:http(s) rather than axios: axios' per-call config merging, header normalisation and
+    // abort-signal plumbing cost more than signing, sending and parsing together (docs/benchmarks.md).
+    // node:http never takes a proxy from the environment and never follows a redirect (which would
+    // replay the Accesstoken header to another host), so neither needs switching off.
+    this.#request = url.protocol === 'https:' ? https.request : http.request;
+    const target = urlToHttpOptions(new URL(`${this.baseUrl}${API_PATH}`));
+    this.#target = { hostname: target.hostname, port: target.port, path: target.path };
   }
 
   /**
@@ -249,6 +257,7 @@ export class AqaraClient {
       Lang: this.#lang,
     };
     if (accessToken !== undefined) headers.Accesstoken = accessToken;
+    headers['Content-Length'] = String(Buffer.byteLength(body));
     const secrets = [
       this.#appKey,
       sign,
@@ -256,23 +265,14 @@ export class AqaraClient {
       ...extraSecrets,
     ];
 
-    // axios' own timeout restarts on socket activity; this one bounds the whole call.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
     const started = performance.now();
-    let response: AxiosResponse<unknown>;
+    let response: RawAnswer;
     try {
-      response = await this.#http.post<unknown>(API_PATH, body, { headers, signal: controller.signal });
+      response = await this.#post(body, headers);
     } catch (error: unknown) {
-      const failure = this.#networkError(error, intent, timedOut);
+      const failure = this.#networkError(error, intent);
       this.#logFailure(intent, failure, started);
       throw failure;
-    } finally {
-      clearTimeout(timer);
     }
 
     try {
@@ -287,9 +287,59 @@ export class AqaraClient {
     }
   }
 
-  #interpret(response: AxiosResponse<unknown>, intent: string, secrets: readonly string[]): AqaraEnvelope {
+  /**
+   * One POST on the pooled agent. Resolves with any status and body; rejects with Node's error for a
+   * failed connection, ETIMEDOUT when the whole call outlives timeoutMs (one deadline for connect,
+   * send and answer: a socket-inactivity timeout would restart on every byte), or
+   * ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED for an answer too large to be an Aqara envelope.
+   */
+  #post(body: string, headers: Record<string, string>): Promise<RawAnswer> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const timer = setTimeout(
+        () => req.destroy(codedError(`no answer within ${this.timeoutMs} ms`, 'ETIMEDOUT')),
+        this.timeoutMs,
+      );
+      const req = this.#request(
+        {
+          hostname: this.#target.hostname,
+          port: this.#target.port,
+          path: this.#target.path,
+          method: 'POST',
+          agent: this.#agent,
+          headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
+            else req.destroy(codedError('answer too large', 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED'));
+          });
+          res.on('end', () =>
+            finish(() =>
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+            ),
+          );
+          // A connection dropped in the middle of the answer: Node emits 'error' (ECONNRESET, "aborted").
+          res.on('error', (error) => finish(() => reject(error)));
+        },
+      );
+      req.on('error', (error) => finish(() => reject(error)));
+      req.end(body);
+    });
+  }
+
+  #interpret(response: RawAnswer, intent: string, secrets: readonly string[]): AqaraEnvelope {
     const status = response.status;
-    const text = typeof response.data === 'string' ? response.data : '';
+    const text = response.text;
     const envelope = parseAqaraEnvelope(text);
     const httpStatus = status === 200 ? undefined : status;
     const ok = status >= 200 && status < 300;
@@ -330,9 +380,9 @@ export class AqaraClient {
     });
   }
 
-  #networkError(error: unknown, intent: string, timedOut: boolean): AqaraError {
+  #networkError(error: unknown, intent: string): AqaraError {
     const code = errorCode(error);
-    if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    if (code !== undefined && TIMEOUT_CODES.has(code)) {
       return new AqaraError(`no answer from Aqara within ${this.timeoutMs} ms on ${intent}`, {
         kind: 'transient',
         intent,
@@ -353,7 +403,8 @@ export class AqaraClient {
         answerLost: true,
       });
     }
-    if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
+    // HPE_*: Node's HTTP parser could not read the answer.
+    if (code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED' || code?.startsWith('HPE_')) {
       return new AqaraError(`Aqara sent an unreadable answer on ${intent}`, {
         kind: 'transient',
         intent,
@@ -386,14 +437,14 @@ function credentialError(message: string): AqaraError {
   return new AqaraError(message, { kind: 'app_credentials' });
 }
 
-/** The network error code (ECONNREFUSED, ...), from the axios error or the Node error it wraps. */
+/** The network error code (ECONNREFUSED, ...), from the error or the Node error it wraps. */
 function errorCode(error: unknown): string | undefined {
   if (!isRecord(error) && !(error instanceof Error)) return undefined;
   const own: unknown = (error as { code?: unknown }).code;
   const cause: unknown = (error as { cause?: unknown }).cause;
   const inner: unknown =
     cause instanceof Error || isRecord(cause) ? (cause as { code?: unknown }).code : undefined;
-  // axios replaces some Node codes with its own (ERR_NETWORK, ERR_CANCELED); the wrapped one is more precise.
+  // A wrapper's own ERR_ code is less precise than the Node code it wraps.
   if (typeof inner === 'string' && (typeof own !== 'string' || own.startsWith('ERR_'))) return inner;
   return typeof own === 'string' ? own : undefined;
 }

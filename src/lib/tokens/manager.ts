@@ -237,7 +237,8 @@ export class TokenManager extends EventEmitter {
     data: unknown,
     token: string,
   ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }> {
-    await this.rateLimiter?.acquire(intent);
+    // No await at all without a quota guard: each await is a turn of the microtask queue per call.
+    if (this.rateLimiter) await this.rateLimiter.acquire(intent);
     try {
       const response = await this.client.request<T>(intent, data, token);
       this.rateLimiter?.succeeded();
