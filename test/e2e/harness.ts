@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+export { installSourcePackage } from '../helpers/source-package';
 
 /**
  * What the editor end-to-end tests need besides the page itself: the nodes of this repository as a
@@ -8,8 +9,6 @@ import { type Browser, chromium } from 'playwright-core';
  */
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
-const SRC_NODES = join(REPO_ROOT, 'src', 'nodes');
-const TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
 
 /** Debian's package; CI installs it with `apt-get install -y chromium`. AQARA_CHROMIUM points elsewhere. */
 export const CHROMIUM = process.env.AQARA_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,40 +36,6 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
-}
-
-/**
- * Makes the nodes under src/ an installed package of a Node-RED user directory: small wrappers load
- * the TypeScript through tsx, and the .html, locales and icons are linked, so the editor gets exactly
- * what is in the working tree without a build.
- */
-export function installSourcePackage(userDir: string): void {
-  const dir = join(userDir, 'node_modules', 'aqara-e2e-under-test');
-  mkdirSync(dir, { recursive: true });
-  const nodes = Object.fromEntries(TYPES.map((type) => [type, `${type}.js`]));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({
-      name: 'aqara-e2e-under-test',
-      version: '0.0.0',
-      keywords: ['node-red'],
-      'node-red': { nodes },
-    }),
-  );
-  const tsx = require.resolve('tsx/cjs');
-  for (const type of TYPES) {
-    writeFileSync(
-      join(dir, `${type}.js`),
-      `require(${JSON.stringify(tsx)});\nmodule.exports = require(${JSON.stringify(join(SRC_NODES, `${type}.ts`))});\n`,
-    );
-    symlinkSync(join(SRC_NODES, `${type}.html`), join(dir, `${type}.html`));
-  }
-  symlinkSync(join(SRC_NODES, 'locales'), join(dir, 'locales'));
-  symlinkSync(join(SRC_NODES, 'icons'), join(dir, 'icons'));
-  writeFileSync(
-    join(userDir, 'package.json'),
-    JSON.stringify({ name: 'user-dir', dependencies: { 'aqara-e2e-under-test': '*' } }),
-  );
 }
 
 /**

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
 import { NodeRedProcess } from '../helpers/node-red-process';
+import { installSourcePackage, NODE_TYPES } from '../helpers/source-package';
 import { makeTempDir } from '../helpers/temp-dir';
 
 /**
@@ -13,42 +13,11 @@ import { makeTempDir } from '../helpers/temp-dir';
  * catalog. The package is a generated wrapper that loads the TypeScript through tsx, so no build is needed.
  */
 
-const SRC_NODES = resolve(__dirname, '../../src/nodes');
-const TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
 const PASSWORD = 'aqara-test-password';
 /** bcrypt of PASSWORD (Node-RED's adminAuth stores only hashes). */
 const PASSWORD_HASH = '$2b$08$.Um3jMrI/ld1S2aRB5WM.euEPxIbXZdgkeyPgDDLPqjpzPpfecPcy';
 const CONFIG_ID = 'c0ffee0000000001';
 const SCENE_ID = DEFAULT_SCENES[0].sceneId;
-
-function writeWrapperPackage(userDir: string): void {
-  const dir = join(userDir, 'node_modules', 'aqara-src-under-test');
-  mkdirSync(dir, { recursive: true });
-  const nodes = Object.fromEntries(TYPES.map((type) => [type, `${type}.js`]));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({
-      name: 'aqara-src-under-test',
-      version: '0.0.0',
-      keywords: ['node-red'],
-      'node-red': { nodes },
-    }),
-  );
-  const tsx = require.resolve('tsx/cjs');
-  for (const type of TYPES) {
-    writeFileSync(
-      join(dir, `${type}.js`),
-      `require(${JSON.stringify(tsx)});\nmodule.exports = require(${JSON.stringify(join(SRC_NODES, `${type}.ts`))});\n`,
-    );
-    symlinkSync(join(SRC_NODES, `${type}.html`), join(dir, `${type}.html`));
-  }
-  symlinkSync(join(SRC_NODES, 'locales'), join(dir, 'locales'));
-  symlinkSync(join(SRC_NODES, 'icons'), join(dir, 'icons'));
-  writeFileSync(
-    join(userDir, 'package.json'),
-    JSON.stringify({ name: 'user-dir', dependencies: { 'aqara-src-under-test': '*' } }),
-  );
-}
 
 describe('in a real Node-RED with adminAuth', () => {
   const temp = makeTempDir('aqara-real-nr-');
@@ -95,7 +64,7 @@ describe('in a real Node-RED with adminAuth', () => {
 
   before(async () => {
     const baseUrl = await sim.start();
-    writeWrapperPackage(temp.path);
+    installSourcePackage(temp.path);
     red = await NodeRedProcess.start({
       userDir: temp.path,
       settings: {
@@ -194,7 +163,7 @@ describe('in a real Node-RED with adminAuth', () => {
     const sets = (
       JSON.parse(answer.text) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>
     ).filter((set) => set.module === 'aqara-src-under-test');
-    assert.deepEqual(sets.flatMap((set) => set.types).sort(), TYPES);
+    assert.deepEqual(sets.flatMap((set) => set.types).sort(), [...NODE_TYPES]);
     for (const set of sets) {
       assert.equal(set.enabled, true);
       assert.equal(set.err, undefined, set.err);
