@@ -1,4 +1,5 @@
 import { isAqaraError } from '../lib/aqara/errors';
+import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { findConfigNode } from './config-node';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
@@ -12,8 +13,6 @@ import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './
  *   GET  /aqara/scenes          the scenes of that config's Aqara account, for the editor's scene picker
  * Every answer is JSON, bad input is always a 4xx, and no answer or log line ever carries a token.
  */
-
-export const MAX_REFRESH_TOKEN_LENGTH = 4096;
 
 /**
  * Marks Node-RED's admin app once the routes are on it. A symbol from the global registry, not a
@@ -59,24 +58,10 @@ function isJsonContentType(header: string | string[] | undefined): boolean {
   return value.split(';')[0].trim().toLowerCase() === 'application/json';
 }
 
-/**
- * The token exactly as it will be stored. Surrounding whitespace (a pasted newline) is dropped;
- * anything else unusual is refused rather than stored, since Aqara would only refuse it later.
- * Own properties only: a body may carry `__proto__` or `constructor` keys.
- */
+/** Own properties only: a body may carry `__proto__` or `constructor` keys. */
 function readRefreshToken(body: Record<string, unknown>): Outcome<string> {
-  const raw = Object.hasOwn(body, 'refresh_token') ? body.refresh_token : undefined;
-  if (raw === undefined || raw === null) return invalid('refresh_token is required');
-  if (typeof raw !== 'string') return invalid('refresh_token must be a string');
-  const token = raw.trim();
-  if (token === '') return invalid('refresh_token must not be empty');
-  if (/\s/.test(token)) return invalid('refresh_token must not contain whitespace');
-  if (token.length > MAX_REFRESH_TOKEN_LENGTH) {
-    return invalid(`refresh_token must not be longer than ${MAX_REFRESH_TOKEN_LENGTH} characters`);
-  }
-  if (!/^[\x21-\x7e]+$/.test(token))
-    return invalid('refresh_token must contain only printable ASCII characters');
-  return { ok: true, value: token };
+  const check = checkRefreshToken(Object.hasOwn(body, 'refresh_token') ? body.refresh_token : undefined);
+  return check.ok ? { ok: true, value: check.token } : invalid(check.problem);
 }
 
 /** `config` from the JSON body, else from the query string; absent or empty means "the only one". */
