@@ -17,25 +17,14 @@ interface AqaraTokenStatusDef extends NodeDef {
   warnDays?: unknown;
 }
 
-/**
- * Node-RED's runtime events (RED.events, there since 1.0). Declared here rather than in ./types:
- * only this node needs them, and only to know when a deploy has finished starting.
- */
-interface RuntimeEvents {
-  once(event: 'flows:started', listener: () => void): void;
-  off(event: 'flows:started', listener: () => void): void;
-}
-
 const DEFAULT_WARN_DAYS = 7;
 /** The refresh token lives about 37 days in all; a longer warning would be on from day one. */
 const MAX_WARN_DAYS = 30;
 /** How often the refresh-token expiry estimate is looked at when nothing else happens. */
 const EXPIRY_CHECK_MS = 3600 * 1000;
-/** Without RED.events (odd embeddings): long enough for a deploy to have started its nodes. */
-const STARTUP_FALLBACK_MS = 1000;
 const DAY_MS = 24 * 3600 * 1000;
 
-export = function (RED: NodeAPI & { events?: RuntimeEvents }): void {
+export = function (RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
 
   /**
@@ -105,21 +94,13 @@ export = function (RED: NodeAPI & { events?: RuntimeEvents }): void {
 
     // The first check waits until the deploy has started every node, or its message could reach a
     // node that does not exist yet and be lost.
-    let startupTimer: NodeJS.Timeout | undefined;
-    const events = RED.events;
-    if (events) {
-      events.once('flows:started', checkExpiry);
-    } else {
-      startupTimer = setTimeout(checkExpiry, STARTUP_FALLBACK_MS);
-      startupTimer.unref();
-    }
+    RED.events.once('flows:started', checkExpiry);
 
     node.on('close', (removed, done) => {
       closed = true;
       unsubscribe();
       clearInterval(timer);
-      if (startupTimer) clearTimeout(startupTimer);
-      events?.off('flows:started', checkExpiry);
+      RED.events.off('flows:started', checkExpiry);
       // Kept across redeploys so a deploy does not repeat today's notices; a removed node has none.
       if (removed) forgetNoticeMemory(memoryKey);
       done();

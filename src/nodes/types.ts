@@ -93,6 +93,16 @@ export interface AdminApp {
   readonly parent?: AdminApp;
 }
 
+/**
+ * Node-RED's runtime events (RED.events). Present in every Node-RED since 1.0, and this package needs
+ * 3.1 or newer, so it is required here. Only the events these nodes listen to are declared.
+ */
+export interface RuntimeEvents {
+  /** Emitted once a deploy (or start-up) has started every node of the new flows. */
+  once(event: 'flows:started', listener: () => void): void;
+  off(event: 'flows:started', listener: () => void): void;
+}
+
 /** The object Node-RED hands each node module: `module.exports = function (RED) {...}`. */
 export interface NodeAPI {
   nodes: {
@@ -111,6 +121,7 @@ export interface NodeAPI {
   settings: { readonly userDir?: unknown; readonly aqaraConfigDbPath?: unknown };
   httpAdmin: AdminApp;
   auth: { needsPermission(permission: string): AdminHandler };
+  events: RuntimeEvents;
   log: {
     info(message: string): void;
     warn(message: string): void;
