@@ -1,10 +1,21 @@
 #!/usr/bin/env node
 import { dirname, join, resolve } from 'node:path';
 import { AqaraClient } from '../lib/aqara/client';
+import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
 import { TokenStore } from '../lib/tokens/store';
 import { parseArgs, USAGE, UsageError } from './args';
 import { ACTION_SCENES, loadCliConfig } from './config-file';
+
+/** Warnings and errors of the token manager go to stderr; its routine lines would only be noise. */
+function stderrLogger(err: NodeJS.WritableStream): Logger {
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message) => err.write(`Warning: ${message}\n`),
+    error: (message) => err.write(`Error: ${message}\n`),
+  };
+}
 
 /** Runs one of the TV scenes outside Node-RED, on the same token manager and database code. */
 export async function main(
@@ -28,14 +39,17 @@ export async function main(
     err.write(`Error: -config and -action are required\n${USAGE}\n`);
     return 2;
   }
-  const sceneName = ACTION_SCENES[args.action];
+  // Own keys only: "-action toString" must not find Object.prototype.toString.
+  const sceneName = Object.hasOwn(ACTION_SCENES, args.action) ? ACTION_SCENES[args.action] : undefined;
   if (!sceneName) {
     err.write(`Error: unknown action "${args.action}" - use pin, warn or off\n`);
     return 2;
   }
 
   let client: AqaraClient | undefined;
+  let manager: TokenManager | undefined;
   let store: TokenStore | undefined;
+  let exitCode: number;
   try {
     const config = loadCliConfig(args.config);
     for (const field of config.ignored) {
@@ -53,26 +67,38 @@ export async function main(
       appKey: config.appKey,
     });
     store = TokenStore.open(args.db ?? join(dirname(resolve(args.config)), 'aqara-cloud', 'tokens.db'));
-    const manager = new TokenManager({
+    manager = new TokenManager({
       configId: args.configId ?? 'aqara-test',
       appId: config.appId,
       client,
       store,
+      logger: stderrLogger(err),
+      // A one-shot run has nothing to keep alive.
+      keepAliveMaxAgeMs: 0,
     });
-    if (args.refreshToken) {
-      manager.setRefreshToken(args.refreshToken.trim());
+    if (args.refreshToken !== undefined) {
+      manager.setRefreshToken(args.refreshToken);
       out.write('Refresh token stored.\n');
     }
     const { requestId, result } = await manager.runScene(sceneId);
     out.write(`${JSON.stringify({ action: args.action, scene: sceneName, sceneId, requestId, result })}\n`);
-    return 0;
+    exitCode = 0;
   } catch (error) {
     err.write(`Error: ${(error as Error).message}\n`);
-    return 1;
-  } finally {
-    client?.close();
-    store?.close();
+    exitCode = 1;
   }
+  // The process ends here: a rotated token still waiting to be written must get there first.
+  if (manager) {
+    await manager.idle();
+    if (manager.hasUnsavedToken) {
+      err.write('Error: the rotated refresh token could not be saved; the stored one is dead\n');
+      exitCode = 1;
+    }
+    manager.close();
+  }
+  client?.close();
+  store?.close();
+  return exitCode;
 }
 
 if (require.main === module) {

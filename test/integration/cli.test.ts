@@ -109,6 +109,31 @@ describe('aqara-test command-line tool', () => {
     store.close();
   });
 
+  it('refuses a blank refresh token and keeps the stored one', async () => {
+    const store = TokenStore.open(dbPath);
+    const before = store.read('aqara-test')!.refreshToken;
+    const result = await record([
+      '-config',
+      configPath,
+      '-action',
+      'pin',
+      '-refresh-token',
+      ' ',
+      '-db',
+      dbPath,
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /not stored: refresh_token must not be empty/);
+    assert.equal(store.read('aqara-test')!.refreshToken, before);
+    store.close();
+  });
+
+  it('does not take Object.prototype names for actions', async () => {
+    const result = await record(['-config', configPath, '-action', 'toString', '-db', dbPath]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /unknown action "toString"/);
+  });
+
   it('reports a dead refresh token with the contract text', async () => {
     const store = TokenStore.open(dbPath);
     sim.expireRefreshToken(store.read('aqara-test')!.refreshToken);

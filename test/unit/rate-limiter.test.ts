@@ -66,3 +66,13 @@ describe('client-side quota guard', () => {
     assert.deepEqual(clock.sleeps, []);
   });
 });
+
+describe('429 bursts', () => {
+  it('one burst of 429 answers is one pause, not a pause doubled per answer', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ limit: 0, backoffMs: 100, clock });
+    for (let i = 0; i < 6; i++) limiter.penalize();
+    await limiter.acquire('x');
+    assert.equal(clock.now(), 100);
+  });
+});

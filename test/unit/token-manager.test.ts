@@ -416,3 +416,120 @@ describe('stopping while a refresh is in flight', () => {
     }
   });
 });
+
+describe('review fixes', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ accessTokenTtlSeconds: 30 * 24 * 3600 });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('refuses to store a pasted token that cannot be one, keeping the stored token', async () => {
+    const token = h.seedToken();
+    const manager = h.makeManager();
+    for (const bad of ['', '   ', 'two words', 'x'.repeat(4097)]) {
+      assert.throws(() => manager.setRefreshToken(bad), /not stored: refresh_token/);
+    }
+    assert.equal(h.store.read(CONFIG_ID)?.refreshToken, token);
+  });
+
+  it('a token pasted while a refresh runs is not overruled by that refresh', async () => {
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'delay', ms: 200 }, intent: REFRESH });
+    const manager = h.makeManager();
+    const run = manager.runScene(SCENE_ID);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const pasted = h.sim.issueRefreshToken();
+    manager.setRefreshToken(pasted);
+    await run;
+    assert.equal(manager.status().access_token_status, 'not_cached', 'the old chain is not kept');
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.refreshTokenUseCount(pasted), 1, 'the next call uses the pasted token');
+  });
+
+  it('a refresh of a dead token failing after a good paste does not mark the new token dead', async () => {
+    const dead = h.seedToken();
+    h.sim.expireRefreshToken(dead);
+    h.sim.injectFault({ fault: { kind: 'delay', ms: 200 }, intent: REFRESH });
+    const manager = h.makeManager();
+    const run = manager.runScene(SCENE_ID).catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    manager.setRefreshToken(h.sim.issueRefreshToken());
+    assert.ok((await run) instanceof Error);
+    assert.equal(manager.state, 'ready');
+    assert.equal(manager.status().last_error, null);
+  });
+
+  it('keep-alive keeps the valid access token when its refresh fails', async () => {
+    const clock = new ManualClock();
+    await h.close();
+    h = await startHarness({ accessTokenTtlSeconds: 30 * 24 * 3600 }, clock);
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    clock.advance(8 * 24 * 3600 * 1000);
+    h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
+    assert.equal(await manager.keepAliveTick(), 'failed');
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.sceneRuns.length, 2, 'the cached access token still ran the scene');
+    assert.equal(h.sim.callCount(REFRESH), 2, 'no refresh after the failed keep-alive');
+  });
+
+  it('says the database cannot be read instead of "not configured"', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    h.store.close();
+    const status = manager.status();
+    assert.equal(status.state, 'error');
+    assert.match(status.message ?? '', /cannot read/);
+  });
+
+  it('a token Aqara refused still shows as expired after a restart, until a new one is pasted', async () => {
+    const token = h.seedToken();
+    h.sim.expireRefreshToken(token);
+    await rejection(h.makeManager().runScene(SCENE_ID));
+    const restarted = h.makeManager();
+    assert.equal(restarted.state, 'expired');
+    assert.ok(restarted.status().last_error?.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
+    restarted.setRefreshToken(h.sim.issueRefreshToken());
+    assert.equal(restarted.state, 'ready');
+    assert.equal(restarted.status().last_error, null);
+  });
+
+  it('waits for a write lock held during the refresh instead of keeping the token only in memory', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    try {
+      h.seedToken();
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
+      const manager = h.makeManager();
+      const run = manager.runScene(SCENE_ID);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      holder.exec('BEGIN IMMEDIATE');
+      setTimeout(() => holder.exec('COMMIT'), 1000);
+      await run;
+      assert.equal(manager.hasUnsavedToken, false);
+      assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+      assert.ok(!h.logger.lines.some((line) => line.startsWith('error:')), h.logger.lines.join('\n'));
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('idle() writes a rotated token held in memory as soon as the database takes it', async () => {
+    h.seedToken();
+    h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
+    const manager = h.makeManager();
+    const run = manager.runScene(SCENE_ID);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    h.store.pragma('query_only = ON');
+    await run;
+    assert.equal(manager.hasUnsavedToken, true);
+    h.store.pragma('query_only = OFF');
+    await manager.idle(2000);
+    assert.equal(manager.hasUnsavedToken, false);
+    assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+  });
+});

@@ -58,6 +58,13 @@ describe('token store', () => {
     assert.equal(store.acquireRefreshLease('c', newLeaseOwner('y'), 1001, 60_000).outcome, 'acquired');
   });
 
+  it('takes over a lease of an earlier process that had the same host and pid (a restarted container)', () => {
+    store.write('c', 'token-a', 'app');
+    const earlier = newLeaseOwner('x').replace(/\/[^/]*$/, '/from-an-earlier-life');
+    assert.equal(store.acquireRefreshLease('c', earlier, 1000, 60_000).outcome, 'acquired');
+    assert.equal(store.acquireRefreshLease('c', newLeaseOwner('y'), 1001, 60_000).outcome, 'acquired');
+  });
+
   it('commits a rotation only over the token that was sent', () => {
     store.write('c', 'token-a', 'app');
     const owner = newLeaseOwner('o');

@@ -76,6 +76,8 @@ export class RateLimiter {
 
   /** Aqara said 429: pause every call of this app, longer each time it happens again. */
   penalize(): void {
+    // One burst of calls refused together is one 429, not a reason to double the pause per call.
+    if (this.clock.now() < this.pausedUntil) return;
     this.pausedUntil = this.clock.now() + this.nextBackoffMs;
     this.nextBackoffMs = Math.min(this.nextBackoffMs * 2, MAX_BACKOFF_MS);
   }

@@ -1,31 +1,28 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import type { AqaraResponse, TokenGrant } from '../aqara/client';
 import { AqaraError, isAqaraError } from '../aqara/errors';
 import type { RateLimiter } from '../aqara/rate-limiter';
 import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../logger';
 import { readExpiresIn } from './expires-in';
 import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from './messages';
+import { checkRefreshToken } from './refresh-token-format';
+import { asRefreshError, describeRefreshFailure } from './refresh-failure';
 import {
   type AccessTokenStatus,
   NOT_CONFIGURED_STATUS_MESSAGE,
   type TokenState,
   type TokenStatus,
 } from './status';
-import { newLeaseOwner, type TokenStore } from './store';
+import { newLeaseOwner, type StoredToken, TokenStoreError, type TokenStore } from './store';
 
 export type { AccessTokenStatus, TokenState, TokenStatus } from './status';
 
 /** What the manager needs of the Aqara client; AqaraClient satisfies it. */
 export interface TokenClient {
-  refreshToken(
-    refreshToken: string,
-  ): Promise<{ accessToken: string; refreshToken?: string; expiresIn?: unknown }>;
-  request<T = unknown>(
-    intent: string,
-    data: unknown,
-    accessToken?: string,
-  ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }>;
+  refreshToken(refreshToken: string): Promise<TokenGrant>;
+  request<T = unknown>(intent: string, data: unknown, accessToken?: string): Promise<AqaraResponse<T>>;
 }
 
 export interface TokenManagerOptions {
@@ -74,6 +71,11 @@ interface UnsavedRotation {
 
 const noop = (): void => undefined;
 
+/** Aqara's own 429, or an HTTP 429 from anything in between: either way, slow down. */
+function isRateLimited(error: unknown): boolean {
+  return isAqaraError(error) && (error.code === 429 || error.httpStatus === 429);
+}
+
 export const DEFAULT_SAFETY_BUFFER_MS = 5 * 60 * 1000;
 export const DEFAULT_KEEP_ALIVE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 3600 * 1000;
@@ -121,6 +123,8 @@ export class TokenManager extends EventEmitter {
   private callsInFlight = 0;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private accessTokenLifetimeMs = DEFAULT_ACCESS_TOKEN_LIFETIME_MS;
+  /** Counts pasted tokens: a refresh started before a paste must not overwrite what the paste set. */
+  private pasteGeneration = 0;
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -149,25 +153,20 @@ export class TokenManager extends EventEmitter {
     return this.currentState;
   }
 
+  /** True while a rotated refresh token exists only in memory (its write failed so far). */
+  get hasUnsavedToken(): boolean {
+    return this.unsaved !== undefined;
+  }
+
   /** A valid cached token costs nothing; otherwise all callers share one refresh. */
   getAccessToken(): Promise<string> {
     const cached = this.cached;
     if (cached && !this.isExpired(cached)) return Promise.resolve(cached.token);
-    if (!this.refreshInFlight) {
-      this.refreshInFlight = this.refreshWithRetries().finally(() => {
-        this.refreshInFlight = undefined;
-        this.updateState();
-      });
-      this.updateState();
-    }
-    return this.refreshInFlight;
+    return this.startRefresh();
   }
 
   /** Calls an intent; a dead access token is dropped, refreshed once and the call retried once. */
-  async call<T = unknown>(
-    intent: string,
-    data: unknown,
-  ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }> {
+  async call<T = unknown>(intent: string, data: unknown): Promise<AqaraResponse<T>> {
     if (this.unsaved) this.retryUnsavedWrite();
     this.callsInFlight++;
     try {
@@ -191,6 +190,77 @@ export class TokenManager extends EventEmitter {
     }
   }
 
+  async runScene(sceneId: string): Promise<{ requestId: string; result: unknown }> {
+    try {
+      const response = await this.call('config.scene.run', { sceneId });
+      return { requestId: response.requestId, result: response.result };
+    } catch (error) {
+      if (isAqaraError(error) && (error.code === 1202 || error.code === 716)) {
+        throw new AqaraError(`Aqara scene ${sceneId} does not exist (code ${error.code})`, {
+          kind: 'caller',
+          code: error.code,
+          requestId: error.requestId,
+          intent: error.intent,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A token a person pasted: checked, stored durably, then the cached access token is dropped. A token
+   * that cannot be one is refused before it replaces the stored one, which may be the only live one.
+   */
+  setRefreshToken(token: string): { updatedAt: Date } {
+    const check = checkRefreshToken(token);
+    if (!check.ok) throw new AqaraError(`not stored: ${check.problem}`, { kind: 'caller' });
+    const stored = this.store.write(this.configId, check.token, this.appId, new Date(this.clock.now()));
+    this.pasteGeneration++;
+    this.cached = undefined;
+    this.unsaved = undefined;
+    this.stopWriteRetry();
+    this.lastError = undefined;
+    this.lastRefreshAnswerLost = false;
+    this.logger.info('a new refresh token was stored; the cached access token was dropped');
+    this.updateState(true);
+    return { updatedAt: stored.updatedAt };
+  }
+
+  status(): TokenStatus {
+    let stored: StoredToken | undefined;
+    try {
+      stored = this.store.read(this.configId);
+    } catch (error) {
+      // Whether a token is stored is unknown: say what is wrong rather than "not configured".
+      const reason = (error as Error).message;
+      return { configured: Boolean(this.unsaved), message: reason, last_error: reason, state: 'error' };
+    }
+    const refused = stored?.refusedAt
+      ? `${REFRESH_TOKEN_EXPIRED_MESSAGE} (Aqara refused it at ${stored.refusedAt.toISOString()})`
+      : undefined;
+    const lastError = this.lastError?.message ?? refused ?? null;
+    if (!stored && !this.unsaved) {
+      return {
+        configured: false,
+        message: NOT_CONFIGURED_STATUS_MESSAGE,
+        last_error: lastError,
+        state: this.state,
+      };
+    }
+    const storedAt = stored?.updatedAt;
+    return {
+      configured: true,
+      refresh_token_updated_at: storedAt?.toISOString(),
+      access_token_status: this.accessTokenStatus(),
+      access_token_expires_in_seconds: this.accessTokenSecondsLeft(),
+      refresh_token_expires_at: storedAt
+        ? new Date(storedAt.getTime() + this.accessTokenLifetimeMs + REFRESH_TOKEN_GRACE_MS).toISOString()
+        : undefined,
+      last_error: lastError,
+      state: this.state,
+    };
+  }
+
   /**
    * One keep-alive look: refreshes when the stored refresh token is older than the keep-alive age.
    * It never starts while a call is in flight, so it cannot pull a token from under a request.
@@ -210,13 +280,60 @@ export class TokenManager extends EventEmitter {
     const age = this.clock.now() - updatedAt;
     if (age >= 0 && age < this.keepAliveMaxAgeMs && !this.unsaved) return 'fresh';
     this.logger.info('keep-alive: refreshing an idle refresh token before Aqara lets it expire');
-    this.cached = undefined;
+    // The cached access token stays usable until a refresh has really replaced it.
     try {
-      await this.getAccessToken();
+      await this.startRefresh();
       return 'refreshed';
     } catch {
       return 'failed';
     }
+  }
+
+  /**
+   * Resolves once no refresh is in flight and no rotated token waits to be written (or after maxWaitMs).
+   * A process that stops before then would lose the only live refresh token: stopping code waits here.
+   */
+  async idle(maxWaitMs = 12_000): Promise<void> {
+    const deadline = Date.now() + maxWaitMs;
+    const inFlight = this.refreshInFlight;
+    if (inFlight) {
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, maxWaitMs);
+      });
+      await Promise.race([inFlight.then(noop, noop), cap]);
+      clearTimeout(timer);
+    }
+    while (this.unsaved && Date.now() < deadline) {
+      this.retryUnsavedWrite();
+      if (this.unsaved) await new Promise((resolve) => setTimeout(resolve, LOCKED_POLL_MS));
+    }
+  }
+
+  close(): void {
+    if (this.unsaved) this.retryUnsavedWrite();
+    if (this.unsaved) {
+      this.logger.error(
+        'closing with a rotated refresh token that could not be saved: the stored one is dead, ' +
+          'so a new refresh token will have to be pasted',
+      );
+    }
+    this.closed = true;
+    this.stopWriteRetry();
+    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+  }
+
+  /** The one shared refresh: started by whoever needs it first, awaited by everybody else. */
+  private startRefresh(): Promise<string> {
+    if (!this.refreshInFlight) {
+      this.refreshInFlight = this.refreshWithRetries().finally(() => {
+        this.refreshInFlight = undefined;
+        this.updateState();
+      });
+      this.updateState();
+    }
+    return this.refreshInFlight;
   }
 
   private startKeepAlive(intervalMs: number): void {
@@ -231,12 +348,8 @@ export class TokenManager extends EventEmitter {
     schedule();
   }
 
-  /** Every request goes through the app's quota guard; Aqara's 429 pauses the whole app. */
-  private async send<T>(
-    intent: string,
-    data: unknown,
-    token: string,
-  ): Promise<{ code: number; requestId: string; message: string; detail?: string; result: T }> {
+  /** Every request goes through the app's quota guard; a 429 pauses the whole app. */
+  private async send<T>(intent: string, data: unknown, token: string): Promise<AqaraResponse<T>> {
     // No await at all without a quota guard: each await is a turn of the microtask queue per call.
     if (this.rateLimiter) await this.rateLimiter.acquire(intent);
     try {
@@ -244,91 +357,9 @@ export class TokenManager extends EventEmitter {
       this.rateLimiter?.succeeded();
       return response;
     } catch (error) {
-      if (isAqaraError(error) && error.code === 429) this.rateLimiter?.penalize();
+      if (isRateLimited(error)) this.rateLimiter?.penalize();
       throw error;
     }
-  }
-
-  async runScene(sceneId: string): Promise<{ requestId: string; result: unknown }> {
-    try {
-      const response = await this.call('config.scene.run', { sceneId });
-      return { requestId: response.requestId, result: response.result };
-    } catch (error) {
-      if (isAqaraError(error) && (error.code === 1202 || error.code === 716)) {
-        throw new AqaraError(`Aqara scene ${sceneId} does not exist (code ${error.code})`, {
-          kind: 'caller',
-          code: error.code,
-          requestId: error.requestId,
-          intent: error.intent,
-        });
-      }
-      throw error;
-    }
-  }
-
-  /** A token a person pasted: stored durably first, then the cached access token is dropped. */
-  setRefreshToken(token: string): { updatedAt: Date } {
-    const stored = this.store.write(this.configId, token, this.appId, new Date(this.clock.now()));
-    this.cached = undefined;
-    this.unsaved = undefined;
-    this.stopWriteRetry();
-    this.lastError = undefined;
-    this.lastRefreshAnswerLost = false;
-    this.logger.info('a new refresh token was stored; the cached access token was dropped');
-    this.updateState(true);
-    return { updatedAt: stored.updatedAt };
-  }
-
-  status(): TokenStatus {
-    let storedAt: Date | undefined;
-    let readError: string | undefined;
-    try {
-      storedAt = this.store.read(this.configId)?.updatedAt;
-    } catch (error) {
-      readError = (error as Error).message;
-    }
-    const lastError = readError ?? this.lastError?.message ?? null;
-    if (!storedAt && !this.unsaved) {
-      return {
-        configured: false,
-        message: NOT_CONFIGURED_STATUS_MESSAGE,
-        last_error: lastError,
-        state: this.state,
-      };
-    }
-    return {
-      configured: true,
-      refresh_token_updated_at: storedAt?.toISOString(),
-      access_token_status: this.accessTokenStatus(),
-      access_token_expires_in_seconds: this.accessTokenSecondsLeft(),
-      refresh_token_expires_at: storedAt
-        ? new Date(storedAt.getTime() + this.accessTokenLifetimeMs + REFRESH_TOKEN_GRACE_MS).toISOString()
-        : undefined,
-      last_error: lastError,
-      state: this.state,
-    };
-  }
-
-  /**
-   * Resolves once no refresh is in flight (or after maxWaitMs). A process that stops mid-refresh would
-   * let Aqara rotate the token with nobody left to store the new one: stopping code waits here first.
-   */
-  async idle(maxWaitMs = 12_000): Promise<void> {
-    const inFlight = this.refreshInFlight;
-    if (!inFlight) return;
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, maxWaitMs);
-    });
-    await Promise.race([inFlight.then(noop, noop), cap]);
-    clearTimeout(timer);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.stopWriteRetry();
-    if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
   }
 
   private isExpired(cached: CachedAccessToken): boolean {
@@ -347,13 +378,14 @@ export class TokenManager extends EventEmitter {
   }
 
   private async refreshWithRetries(): Promise<string> {
+    const generation = this.pasteGeneration;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.refreshOnce();
+        return await this.refreshOnce(generation);
       } catch (error) {
-        const failure = isAqaraError(error)
-          ? error
-          : new AqaraError(`token refresh failed: ${(error as Error).message}`, { kind: 'transient' });
+        const failure = asRefreshError(error);
+        // A failure of a token a person has since replaced says nothing about the new one.
+        if (generation !== this.pasteGeneration) throw failure;
         this.lastError = failure;
         // A lost answer may have rotated the token on Aqara's side: replaying it blindly is not safe.
         const retry = failure.kind === 'transient' && !failure.answerLost && attempt < this.refreshAttempts;
@@ -369,25 +401,34 @@ export class TokenManager extends EventEmitter {
     }
   }
 
-  private async refreshOnce(): Promise<string> {
+  private async refreshOnce(generation: number): Promise<string> {
     // The quota wait comes before the lease, so a queued refresh never blocks other processes.
-    await this.rateLimiter?.acquire('config.auth.refreshToken');
+    if (this.rateLimiter) await this.rateLimiter.acquire('config.auth.refreshToken');
     const sent = this.unsaved?.token ?? (await this.takeLease());
-    let grant: Awaited<ReturnType<TokenClient['refreshToken']>>;
+    let grant: TokenGrant;
     try {
       grant = await this.client.refreshToken(sent);
     } catch (error) {
       if (!this.unsaved) this.store.releaseLease(this.configId, this.leaseOwner);
-      if (isAqaraError(error) && error.code === 429) this.rateLimiter?.penalize();
-      throw this.describeRefreshFailure(error);
+      if (isRateLimited(error)) this.rateLimiter?.penalize();
+      const failure = describeRefreshFailure(error, this.lastRefreshAnswerLost);
+      if (generation === this.pasteGeneration) {
+        // Remembered until Aqara's verdict on the stored token explains it, or a refresh works.
+        if (failure.answerLost) this.lastRefreshAnswerLost = true;
+        else if (failure.kind === 'refresh_token') this.lastRefreshAnswerLost = false;
+      }
+      if (failure.kind === 'refresh_token') this.markRefused(sent);
+      throw failure;
     }
-    this.lastRefreshAnswerLost = false;
-    this.lastError = undefined;
     if (grant.refreshToken && grant.refreshToken !== sent) {
-      this.commitRotation(sent, grant.refreshToken);
+      await this.commitRotation(sent, grant.refreshToken);
     } else if (!this.unsaved) {
       this.recordRenewal(sent);
     }
+    // The callers waiting on this refresh get its access token, but after a paste it is not kept.
+    if (generation !== this.pasteGeneration) return grant.accessToken;
+    this.lastRefreshAnswerLost = false;
+    if (!this.unsaved) this.lastError = undefined;
     this.cached = { token: grant.accessToken, expiresAt: this.expiryOf(grant.expiresIn) };
     this.logger.info('access token refreshed');
     this.emit('refreshed');
@@ -428,16 +469,10 @@ export class TokenManager extends EventEmitter {
    * The rotated token is the only live one. It is written before anything else; if the write fails it
    * stays in memory, is used for the next refresh instead of the dead one, and the write is retried.
    */
-  private commitRotation(sent: string, rotated: string): void {
+  private async commitRotation(sent: string, rotated: string): Promise<void> {
     const replaces = this.unsaved?.replaces ?? sent;
     try {
-      const outcome = this.store.commitRotation(
-        this.configId,
-        this.leaseOwner,
-        replaces,
-        rotated,
-        new Date(this.clock.now()),
-      );
+      const outcome = await this.commitWaitingForLock(replaces, rotated);
       if (outcome === 'superseded') {
         this.logger.warn('a refresh token was pasted while a refresh was running; keeping the pasted one');
       }
@@ -454,6 +489,25 @@ export class TokenManager extends EventEmitter {
     }
   }
 
+  /** Another process's write lock passes within moments: wait for it rather than hold the token in memory. */
+  private async commitWaitingForLock(replaces: string, rotated: string): Promise<'saved' | 'superseded'> {
+    const deadline = this.clock.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        return this.store.commitRotation(
+          this.configId,
+          this.leaseOwner,
+          replaces,
+          rotated,
+          new Date(this.clock.now()),
+        );
+      } catch (error) {
+        if (!(error instanceof TokenStoreError && error.locked) || this.clock.now() >= deadline) throw error;
+        await this.clock.sleep(LOCKED_POLL_MS);
+      }
+    }
+  }
+
   /** A failed write here only makes the keep-alive refresh sooner: worth a warning, not a failure. */
   private recordRenewal(token: string): void {
     try {
@@ -461,6 +515,15 @@ export class TokenManager extends EventEmitter {
     } catch (error) {
       this.store.releaseLease(this.configId, this.leaseOwner);
       this.logger.warn(`could not record the refresh time: ${(error as Error).message}`);
+    }
+  }
+
+  /** Remembered in the database so a restart does not show a dead token as ready. */
+  private markRefused(token: string): void {
+    try {
+      this.store.markRefused(this.configId, token, new Date(this.clock.now()));
+    } catch (error) {
+      this.logger.warn(`could not record that Aqara refused the refresh token: ${(error as Error).message}`);
     }
   }
 
@@ -515,48 +578,6 @@ export class TokenManager extends EventEmitter {
     return null;
   }
 
-  /** Turns a refresh failure into words that say what happened and what the user can do. */
-  private describeRefreshFailure(error: unknown): AqaraError {
-    if (!isAqaraError(error)) {
-      return new AqaraError(`token refresh failed: ${(error as Error).message}`, { kind: 'transient' });
-    }
-    const aqara = error.code === undefined ? '' : ` (Aqara code ${error.code})`;
-    if (error.kind === 'refresh_token') {
-      const why = this.lastRefreshAnswerLost
-        ? ': an earlier refresh whose answer was lost most likely rotated it on Aqara'
-        : '';
-      this.lastRefreshAnswerLost = false;
-      return new AqaraError(`${REFRESH_TOKEN_EXPIRED_MESSAGE}${aqara}${why}`, {
-        kind: 'refresh_token',
-        code: error.code,
-        requestId: error.requestId,
-        intent: error.intent,
-      });
-    }
-    if (error.kind === 'app_credentials') {
-      return new AqaraError(
-        `Aqara rejected the app credentials during token refresh${aqara}: check App ID, Key ID, App Key and region; ` +
-          'if they are right, the refresh token itself may be bad - paste a new one',
-        { kind: 'app_credentials', code: error.code, requestId: error.requestId, intent: error.intent },
-      );
-    }
-    if (error.answerLost) {
-      this.lastRefreshAnswerLost = true;
-      return new AqaraError(
-        `token refresh answer was lost (${error.message}); Aqara may already have rotated the refresh token. ` +
-          'The next call tries the stored token once; if Aqara refuses it, paste a new refresh token',
-        { kind: 'transient', answerLost: true, intent: error.intent },
-      );
-    }
-    return new AqaraError(`token refresh failed: ${error.message}`, {
-      kind: error.kind,
-      code: error.code,
-      httpStatus: error.httpStatus,
-      requestId: error.requestId,
-      intent: error.intent,
-    });
-  }
-
   private deriveState(): TokenState {
     if (this.refreshInFlight) return 'refreshing';
     if (this.unsaved) return 'error';
@@ -572,7 +593,9 @@ export class TokenManager extends EventEmitter {
         return 'error';
     }
     try {
-      return this.store.read(this.configId) ? 'ready' : 'no_token';
+      const stored = this.store.read(this.configId);
+      if (!stored) return 'no_token';
+      return stored.refusedAt ? 'expired' : 'ready';
     } catch {
       return 'error';
     }

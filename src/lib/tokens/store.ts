@@ -14,6 +14,8 @@ export interface StoredToken {
   refreshToken: string;
   updatedAt: Date;
   appId: string;
+  /** When Aqara refused this token as dead (2006/2007), so a restart does not show it as good. */
+  refusedAt?: Date;
   /** Increases with every write: lets a caller see that somebody else rotated the token. */
   generation: number;
 }
@@ -31,6 +33,7 @@ interface TokenRow {
   refresh_token: string;
   updated_at: string;
   app_id: string;
+  refused_at: string | null;
   generation: number;
   lease_owner: string | null;
   lease_until: number | null;
@@ -44,7 +47,8 @@ CREATE TABLE IF NOT EXISTS aqara_tokens (
   app_id        TEXT NOT NULL,
   generation    INTEGER NOT NULL DEFAULT 1,
   lease_owner   TEXT,
-  lease_until   INTEGER
+  lease_until   INTEGER,
+  refused_at    TEXT
 )`;
 
 /**
@@ -62,15 +66,22 @@ export function defaultTokenDbPath(userDir: string): string {
   return join(userDir, 'aqara-cloud', 'tokens.db');
 }
 
+/** Lease owners made by this process: a holder with our host and pid but not in here died before us. */
+const ownLeaseOwners = new Set<string>();
+
 /** A lease owner names its host and pid so a lease left by a killed process can be taken over at once. */
 export function newLeaseOwner(instance: string): string {
-  return `${hostname()}/${process.pid}/${instance}`;
+  const owner = `${hostname()}/${process.pid}/${instance}`;
+  ownLeaseOwners.add(owner);
+  return owner;
 }
 
 function isLeaseHolderAlive(holder: string): boolean {
   const [host, pidText] = holder.split('/');
   const pid = Number(pidText);
   if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return true;
+  // A restarted container often gets the same pid again: the old process's lease is not ours.
+  if (pid === process.pid) return ownLeaseOwners.has(holder);
   try {
     process.kill(pid, 0);
     return true;
@@ -79,12 +90,22 @@ function isLeaseHolderAlive(holder: string): boolean {
   }
 }
 
-function storageError(action: string, dbPath: string, error: unknown): AqaraError {
+/** A storage failure; `locked` when another connection held the write lock, which passes by itself. */
+export class TokenStoreError extends AqaraError {
+  readonly locked: boolean;
+  constructor(message: string, locked: boolean) {
+    super(message, { kind: 'storage' });
+    this.name = 'TokenStoreError';
+    this.locked = locked;
+  }
+}
+
+function storageError(action: string, dbPath: string, error: unknown): TokenStoreError {
   const reason =
     error instanceof Error
       ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}`
       : 'unknown';
-  return new AqaraError(`token database ${dbPath}: cannot ${action} (${reason})`, { kind: 'storage' });
+  return new TokenStoreError(`token database ${dbPath}: cannot ${action} (${reason})`, isLockedError(error));
 }
 
 function toStoredToken(row: TokenRow): StoredToken {
@@ -92,6 +113,7 @@ function toStoredToken(row: TokenRow): StoredToken {
     refreshToken: row.refresh_token,
     updatedAt: new Date(row.updated_at),
     appId: row.app_id,
+    refusedAt: row.refused_at === null ? undefined : new Date(row.refused_at),
     generation: row.generation,
   };
 }
@@ -122,12 +144,21 @@ export class TokenStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
+      TokenStore.migrate(this.db);
     } catch (error) {
       throw storageError('open', path, error);
     }
     this.selectRow = this.db.prepare<[string], TokenRow>(
-      'SELECT refresh_token, updated_at, app_id, generation, lease_owner, lease_until FROM aqara_tokens WHERE config_id = ?',
+      'SELECT refresh_token, updated_at, app_id, generation, lease_owner, lease_until, refused_at FROM aqara_tokens WHERE config_id = ?',
     );
+  }
+
+  /** Databases made by an earlier version lack later columns; adding one keeps every stored token. */
+  private static migrate(db: Database.Database): void {
+    const columns = new Set(
+      (db.pragma('table_info(aqara_tokens)') as Array<{ name: string }>).map((column) => column.name),
+    );
+    if (!columns.has('refused_at')) db.exec('ALTER TABLE aqara_tokens ADD COLUMN refused_at TEXT');
   }
 
   /**
@@ -164,7 +195,8 @@ export class TokenStore {
            VALUES (@configId, @refreshToken, @updatedAt, @appId, 1)
            ON CONFLICT(config_id) DO UPDATE SET refresh_token = excluded.refresh_token,
              updated_at = excluded.updated_at, app_id = excluded.app_id,
-             generation = aqara_tokens.generation + 1, lease_owner = NULL, lease_until = NULL`,
+             generation = aqara_tokens.generation + 1, lease_owner = NULL, lease_until = NULL,
+             refused_at = NULL`,
         )
         .run({ configId, refreshToken, updatedAt: now.toISOString(), appId });
     } catch (error) {
@@ -226,7 +258,7 @@ export class TokenStore {
         const swapped = this.db
           .prepare(
             `UPDATE aqara_tokens SET refresh_token = ?, updated_at = ?, generation = generation + 1,
-               lease_owner = NULL, lease_until = NULL
+               lease_owner = NULL, lease_until = NULL, refused_at = NULL
              WHERE config_id = ? AND refresh_token = ?`,
           )
           .run(rotatedToken, now.toISOString(), configId, sentToken);
@@ -248,7 +280,7 @@ export class TokenStore {
     try {
       this.db
         .prepare(
-          `UPDATE aqara_tokens SET updated_at = ?,
+          `UPDATE aqara_tokens SET updated_at = ?, refused_at = NULL,
              lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END,
              lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END
            WHERE config_id = ? AND refresh_token = ?`,
@@ -256,6 +288,17 @@ export class TokenStore {
         .run(now.toISOString(), owner, owner, configId, token);
     } catch (error) {
       throw storageError('record the refresh', this.path, error);
+    }
+  }
+
+  /** Aqara said this token is dead; only that token is marked, not one pasted meanwhile. */
+  markRefused(configId: string, token: string, now: Date = new Date()): void {
+    try {
+      this.db
+        .prepare('UPDATE aqara_tokens SET refused_at = ? WHERE config_id = ? AND refresh_token = ?')
+        .run(now.toISOString(), configId, token);
+    } catch (error) {
+      throw storageError('record that Aqara refused the refresh token', this.path, error);
     }
   }
 
