@@ -7,9 +7,10 @@ import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-sp
 import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
 import { addDeployedConfig, type DeployedConfig, removeDeployedConfig } from './deployed';
 import { nodeLogger } from './node-logger';
-import { acquireManager, releaseManager } from './registry';
+import { acquireManager, CLOSE_WAIT_MS, releaseManager } from './registry';
 import { readSceneMap } from './scenes';
 import { problemStatus, StatusFanout, tokenStateStatus, type Translate } from './status';
+import { stoppingForDeploy, watchStopReason } from './stop-reason';
 import { TokenEventHub } from './token-events';
 import type { Node, NodeAPI, NodeDef } from './types';
 
@@ -40,11 +41,10 @@ function asProblem(error: unknown, t: Translate, label: string): ConfigProblemEr
   );
 }
 
-/** Longer than the client's 10 s request timeout, shorter than Node-RED's 15 s close timeout. */
-const CLOSE_WAIT_MS = 12_000;
-
 export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
+  // The close handler below needs to know whether the runtime stops for a deploy or for good.
+  watchStopReason(RED.events);
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
 
   function setUp(node: ConfigNodeUnderConstruction, def: AqaraConfigDef): void {
@@ -151,13 +151,19 @@ export = function (RED: NodeAPI): void {
     addDeployedConfig(deployedView);
 
     node.on('close', (removed, done) => {
+      // Read at once: the runtime says why it stops just before it closes the nodes.
+      const forDeploy = stoppingForDeploy(RED.events);
       // The manager may outlive this node (redeploy): nothing of this node may stay attached to it.
       events.close();
       removeDeployedConfig(deployedView);
       fanout.clear();
-      // Node-RED may be stopping: a refresh in flight must get to store its rotated token first, or
-      // Aqara rotates it with nobody left to save it. The wait stays under Node-RED's 15 s close limit.
-      const refreshDone = manager ? manager.idle(CLOSE_WAIT_MS) : Promise.resolve();
+      // A refresh in flight must get to store its rotated token, or Aqara rotates it with nobody left
+      // to save it. A removed config closes its manager, and a Node-RED that is shutting down exits
+      // right after the flows stop: both wait (under Node-RED's 15 s close limit). A deploy does not:
+      // the registry keeps the manager (or lets a replaced one finish), so the refresh still ends in
+      // the database, and the deploy is not held up for as long as Aqara takes to answer.
+      const refreshDone =
+        manager && (removed || !forDeploy) ? manager.idle(CLOSE_WAIT_MS) : Promise.resolve();
       void refreshDone.then(() => {
         releaseManager(def.id, node, removed);
         done();

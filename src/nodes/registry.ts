@@ -20,6 +20,12 @@ import type { ManagerSpec } from './config-spec';
  */
 export const ORPHAN_GRACE_MS = 60_000;
 
+/**
+ * How long a refresh in flight is waited for before its manager's client is closed: longer than the
+ * client's 10 s request timeout, shorter than Node-RED's 15 s close timeout.
+ */
+export const CLOSE_WAIT_MS = 12_000;
+
 interface Entry {
   fingerprint: string;
   manager: TokenManager;
@@ -64,14 +70,22 @@ function forwardingLogger(holder: { target: Logger }): Logger {
   };
 }
 
-function dispose(configId: string): void {
+/**
+ * `letRefreshFinish`: the client stays open until a refresh in flight has ended, so its rotated token
+ * is stored rather than cut off (Aqara would rotate it with nobody left to save it).
+ */
+function dispose(configId: string, letRefreshFinish = false): void {
   const entry = entries.get(configId);
   if (!entry) return;
   entries.delete(configId);
   if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
   entry.manager.removeAllListeners();
   entry.manager.close();
-  entry.client.close();
+  if (letRefreshFinish) {
+    void entry.manager.idle(CLOSE_WAIT_MS).then(() => entry.client.close());
+  } else {
+    entry.client.close();
+  }
   // The store is shared by every config on the same file, so it stays open.
 }
 
@@ -89,7 +103,10 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
     existing.logger.target = logger;
     return existing.manager;
   }
-  dispose(spec.configId);
+  // A deploy that changed the config does not wait for the old manager's refresh (the config node's
+  // close returns at once), so that refresh is let finish. The new manager waits for the database
+  // lease the old one holds meanwhile, then refreshes with the token the old one stored.
+  dispose(spec.configId, true);
 
   const holder = { target: logger };
   const forward = forwardingLogger(holder);

@@ -101,6 +101,13 @@ export interface RuntimeEvents {
   /** Emitted once a deploy (or start-up) has started every node of the new flows. */
   once(event: 'flows:started', listener: () => void): void;
   off(event: 'flows:started', listener: () => void): void;
+  /**
+   * Emitted just before nodes are closed, with `{config, type, diff}`; left `unknown` because its
+   * shape is Node-RED's internal business and is checked where it is read (stop-reason.ts).
+   */
+  on(event: 'flows:stopping', listener: (event: unknown) => void): void;
+  /** Emitted once every node of that stop has closed. */
+  on(event: 'flows:stopped', listener: () => void): void;
 }
 
 /** The object Node-RED hands each node module: `module.exports = function (RED) {...}`. */

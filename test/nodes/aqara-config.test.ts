@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
+import { TokenStore } from '../../src/lib/tokens/store';
 import { managerOf } from '../../src/nodes/registry';
 import {
   configNode,
@@ -20,9 +21,15 @@ import {
   statusBecomes,
   stopHarness,
   TAB,
+  waitFor,
 } from './support';
 
 const REFRESH = 'config.auth.refreshToken';
+/**
+ * How long the simulator holds a refresh before answering (and rotating the token). The tests below
+ * compare the order of events, not durations: this only has to outlast a deploy by a wide margin.
+ */
+const SLOW_REFRESH_MS = 2500;
 
 async function runOnce(): Promise<Record<string, unknown>> {
   const out = nextMessage('out');
@@ -209,6 +216,78 @@ describe('aqara-config lifecycle', () => {
         assert.ok(shown.length <= 20, `${file} status.${key} "${text}" is too long`);
       }
     }
+  });
+});
+
+describe('aqara-config closing while a token refresh is in flight', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await stopHarness(h);
+  });
+
+  const storedToken = (): string | undefined => TokenStore.open(h.dbPath).read('cfg')?.refreshToken;
+
+  /** Loads the flow and starts a refresh that the simulator answers only after SLOW_REFRESH_MS. */
+  async function loadWithSlowRefresh(flow: FlowNode[]): Promise<string> {
+    const seeded = seedRefreshToken(h);
+    await helper.load(NODES, flow, credentials());
+    h.sim.injectFault({ intent: REFRESH, fault: { kind: 'delay', ms: SLOW_REFRESH_MS } });
+    node('scene').receive({});
+    await waitFor(() => h.sim.callCount(REFRESH) === 1, 'the refresh to reach the simulator');
+    return seeded;
+  }
+
+  /** The refresh has ended and left a token in the database that Aqara (the simulator) accepts. */
+  async function rotatedTokenIsStored(seeded: string, manager = managerOf('cfg')): Promise<void> {
+    assert.ok(manager);
+    await manager.idle();
+    const stored = storedToken();
+    assert.ok(stored !== undefined && stored !== seeded, 'the rotated token replaced the sent one');
+    assert.ok(h.sim.isRefreshTokenValid(stored), 'the stored token is the live one');
+  }
+
+  it('a full redeploy does not wait for it; the kept manager still stores the rotated token', async () => {
+    const flow = sceneFlow(h);
+    const seeded = await loadWithSlowRefresh(flow);
+    const manager = managerOf('cfg');
+    await helper.setFlows(flow, 'full', credentials());
+    assert.equal(storedToken(), seeded, 'the redeploy finished while the refresh was still out');
+    assert.equal(managerOf('cfg'), manager, 'the redeploy kept the manager');
+    await rotatedTokenIsStored(seeded);
+  });
+
+  it('a redeploy that replaces the manager lets the old one finish and store the rotated token', async () => {
+    const seeded = await loadWithSlowRefresh(sceneFlow(h));
+    const old = managerOf('cfg');
+    // Another address of the same simulator: a new manager (and client), nothing else changes.
+    const moved = sceneFlow(h, 'tv_pin_entry', { baseUrl: h.baseUrl.replace('127.0.0.1', 'localhost') });
+    await helper.setFlows(moved, 'full', credentials());
+    assert.notEqual(managerOf('cfg'), old, 'a new manager');
+    await rotatedTokenIsStored(seeded, old);
+    const payload = (await runOnce()).payload as Record<string, unknown>;
+    assert.equal(payload.sceneId, 'AL.100000000000000001', 'the new manager refreshes with the stored token');
+  });
+
+  it('a removed config waits: the rotated token is stored before the deploy completes', async () => {
+    const seeded = await loadWithSlowRefresh(sceneFlow(h));
+    const manager = managerOf('cfg');
+    await helper.setFlows([TAB, onTab({ id: 'out', type: 'helper' })], 'full');
+    assert.notEqual(storedToken(), seeded, 'stored before the close completed');
+    assert.equal(managerOf('cfg'), undefined);
+    await rotatedTokenIsStored(seeded, manager);
+  });
+
+  it('stopping the flows without a deploy (as on shutdown) waits for the rotated token', async () => {
+    const seeded = await loadWithSlowRefresh(sceneFlow(h));
+    const manager = managerOf('cfg');
+    // The helper's clearFlows is the runtime's stopFlows() with no arguments: what runtime.stop() calls.
+    await helper.clearFlows();
+    assert.notEqual(storedToken(), seeded, 'stored before the flows finished stopping');
+    await rotatedTokenIsStored(seeded, manager);
   });
 });
 
