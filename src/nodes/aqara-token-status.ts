@@ -8,6 +8,7 @@ import {
   forgetNoticeMemory,
   type NoticeTopic,
   noticeMemory,
+  reauthorizationReason,
 } from './token-notices';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './types';
 
@@ -92,15 +93,28 @@ export = function (RED: NodeAPI): void {
     // A warning check is no reason to keep a stopping Node-RED alive.
     timer.unref();
 
+    /**
+     * What already holds when this node starts: a failure of a refresh that ended while no notifying
+     * node listened (e.g. during the deploy), or a token that was never pasted, would go unannounced.
+     */
+    const checkAfterDeploy = guarded((): void => {
+      const status = config.tokenStatus();
+      const reason = reauthorizationReason(status);
+      if (reason !== undefined && memory.claim('reauthorization_needed', Date.now())) {
+        send('reauthorization_needed', reason);
+      }
+      checkExpiry();
+    });
+
     // The first check waits until the deploy has started every node, or its message could reach a
     // node that does not exist yet and be lost.
-    RED.events.once('flows:started', checkExpiry);
+    RED.events.once('flows:started', checkAfterDeploy);
 
     node.on('close', (removed, done) => {
       closed = true;
       unsubscribe();
       clearInterval(timer);
-      RED.events.off('flows:started', checkExpiry);
+      RED.events.off('flows:started', checkAfterDeploy);
       // Kept across redeploys so a deploy does not repeat today's notices; a removed node has none.
       if (removed) forgetNoticeMemory(memoryKey);
       done();

@@ -1,5 +1,6 @@
 import type { AqaraError } from '../lib/aqara/errors';
-import type { TokenStatus } from '../lib/tokens/status';
+import { NO_REFRESH_TOKEN_MESSAGE } from '../lib/tokens/messages';
+import type { TokenState, TokenStatus } from '../lib/tokens/status';
 
 /** `msg.topic` of the messages aqara-token-status sends by itself when the token situation changes. */
 export type NoticeTopic =
@@ -9,13 +10,28 @@ export type NoticeTopic =
 export const REPEAT_NOTICE_MS = 24 * 3600 * 1000;
 
 /**
- * A refused refresh token or refused app credentials do not heal by retrying: a person has to paste a
- * new token or fix the config. Anything else (network, Aqara down, rate limit, storage) may pass.
+ * A refused refresh token, refused app credentials or no refresh token at all do not heal by retrying:
+ * a person has to paste a token or fix the config. Anything else (network, Aqara down, rate limit,
+ * storage) may pass.
  */
 export function failureTopic(error: AqaraError): 'refresh_failed' | 'reauthorization_needed' {
-  return error.kind === 'refresh_token' || error.kind === 'app_credentials'
+  return error.kind === 'refresh_token' || error.kind === 'app_credentials' || error.kind === 'not_configured'
     ? 'reauthorization_needed'
     : 'refresh_failed';
+}
+
+/** The token states the failures above leave behind: they last until a person acts. */
+const NEEDS_A_PERSON: ReadonlySet<TokenState> = new Set<TokenState>(['no_token', 'expired', 'auth_error']);
+
+/**
+ * Why a person must act now, in words, or undefined when nothing is stuck. For a node that starts
+ * while the condition already holds: the failure that led there may have come while no notifying node
+ * was listening (during a deploy), or with no refresh at all (nobody ever pasted a token).
+ */
+export function reauthorizationReason(status: TokenStatus): string | undefined {
+  if (!NEEDS_A_PERSON.has(status.state)) return undefined;
+  // Without a refresh attempt there is no last error; the text is the one a refresh would give.
+  return status.last_error ?? (status.state === 'no_token' ? NO_REFRESH_TOKEN_MESSAGE : undefined);
 }
 
 /** Whether the estimated death of the stored refresh token is at most `warnMs` away (or past). */

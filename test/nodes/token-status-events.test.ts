@@ -27,6 +27,7 @@ import {
 } from './support';
 
 const DAY_MS = 24 * 3600 * 1000;
+const NO_TOKEN = 'no refresh token configured - please add one using the admin API';
 const REFRESH = 'config.auth.refreshToken';
 /** Long enough for a message that is coming to have arrived (deliveries take a few event-loop turns). */
 const SETTLE_MS = 200;
@@ -175,6 +176,72 @@ describe('aqara-token-status with emitOnChange', () => {
     assert.match(String(got[0].error), /Aqara rejected the app credentials/);
     assert.equal((got[0].payload as Record<string, unknown>).state, 'auth_error');
   });
+
+  it('a refresh finding no refresh token stored needs a person too: "reauthorization_needed"', async () => {
+    seedRefreshToken(h);
+    await helper.load(NODES, notifyFlow(h, { id }), credentials());
+    const got = collect();
+    // The token is gone behind the node's back (e.g. the database was replaced).
+    TokenStore.open(h.dbPath).delete('cfg');
+    const failed = await runScene();
+    assert.match((failed.error as { message: string }).message, new RegExp(NO_TOKEN));
+    await waitFor(() => got.length > 0, 'a notice');
+    await settle();
+    assert.deepEqual(topics(got), ['reauthorization_needed']);
+    assert.match(String(got[0].error), new RegExp(`^${NO_TOKEN}`));
+    assert.equal((got[0].payload as Record<string, unknown>).state, 'no_token');
+  });
+
+  it('deployed with no refresh token stored: "reauthorization_needed" at once, not again on redeploy', async () => {
+    const flow = notifyFlow(h, { id });
+    await helper.load(NODES, flow, credentials());
+    const got = collect();
+    await waitFor(() => got.length > 0, 'a notice');
+    await settle();
+    assert.deepEqual(topics(got), ['reauthorization_needed']);
+    assert.equal(got[0].error, NO_TOKEN);
+    assert.equal((got[0].payload as Record<string, unknown>).configured, false);
+
+    await helper.setFlows(flow, 'full', credentials());
+    const afterRedeploy = collect();
+    await settle();
+    assert.deepEqual(afterRedeploy, [], 'announced today already');
+  });
+
+  for (const [state, kill, reason] of [
+    ['expired', killTokens, /^refresh token has expired - please update it manually/],
+    ['auth_error', null, /Aqara rejected the app credentials/],
+  ] as const) {
+    it(`a config already "${state}" when the node starts: "reauthorization_needed" after the deploy`, async () => {
+      seedRefreshToken(h);
+      const appKey = kill ? APP.appKey : 'not-the-app-key';
+      // The failure happens while no notifying node listens (in the field: during a deploy).
+      const flow = notifyFlow(h, { id });
+      await helper.load(
+        NODES,
+        flow.filter((n) => n.type !== 'aqara-token-status'),
+        credentials(appKey),
+      );
+      kill?.(h);
+      await runScene();
+      assert.equal(managerOf('cfg')?.state, state);
+
+      await helper.setFlows(flow, 'full', credentials(appKey));
+      const got = collect();
+      await waitFor(() => got.length > 0, 'a notice');
+      await settle();
+      assert.deepEqual(topics(got), ['reauthorization_needed']);
+      assert.match(String(got[0].error), reason);
+      assert.equal((got[0].payload as Record<string, unknown>).state, state);
+
+      // Once a day, across deploys, and the failing calls that follow add nothing.
+      await helper.setFlows(flow, 'full', credentials(appKey));
+      const later = collect();
+      await runScene();
+      await settle();
+      assert.deepEqual(later, []);
+    });
+  }
 
   it('a refresh that fails for a passing reason is "refresh_failed"; the recovery is "refreshed"', async () => {
     seedRefreshToken(h);
