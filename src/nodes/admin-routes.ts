@@ -1,6 +1,5 @@
 import { isAqaraError } from '../lib/aqara/errors';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
-import { findConfigNode } from './config-node';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
 import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
@@ -34,6 +33,10 @@ function fail<T>(status: number, error: string, code: string, details: string): 
 
 function invalid<T>(details: string): Outcome<T> {
   return fail(400, 'Invalid request body', 'INVALID_REQUEST', details);
+}
+
+function configNotFound<T>(details: string): Outcome<T> {
+  return fail(404, 'Config node not found', 'CONFIG_NOT_FOUND', details);
 }
 
 /** What an unexpected failure is called in the log: its class, never its text. */
@@ -79,23 +82,11 @@ function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
   if (id !== undefined) {
     const config = findDeployedConfig(id);
     if (config) return { ok: true, value: config };
-    return fail(
-      404,
-      'Config node not found',
-      'CONFIG_NOT_FOUND',
-      'no deployed aqara-config node has this id - deploy the config first',
-    );
+    return configNotFound('no deployed aqara-config node has this id - deploy the config first');
   }
   const all = deployedConfigs();
   if (all.length === 1) return { ok: true, value: all[0] };
-  if (all.length === 0) {
-    return fail(
-      404,
-      'Config node not found',
-      'CONFIG_NOT_FOUND',
-      'no aqara-config node is deployed - deploy one first',
-    );
-  }
+  if (all.length === 0) return configNotFound('no aqara-config node is deployed - deploy one first');
   const list = all.map((config) => `${config.id} (${config.label})`).join(', ');
   return fail(
     400,
@@ -168,17 +159,8 @@ async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): P
   if (!id.ok) return reply(res, id.status, id.body);
   const config = pickConfig(id.value);
   if (!config.ok) return reply(res, config.status, config.body);
-  // The deployed list and the runtime can disagree for a moment while a deploy stops the old node.
-  const node = findConfigNode(RED, config.value.id);
-  if (!node) {
-    return reply(res, 404, {
-      error: 'Config node not found',
-      code: 'CONFIG_NOT_FOUND',
-      details: 'no deployed aqara-config node has this id - deploy the config first',
-    });
-  }
   try {
-    const catalog = await listAccountScenesShared(node.tokenManager());
+    const catalog = await listAccountScenesShared(config.value.tokenManager());
     reply(res, 200, catalog);
   } catch (error) {
     if (isAqaraError(error) && error.kind === 'not_configured') {

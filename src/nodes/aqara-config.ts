@@ -147,6 +147,7 @@ export = function (RED: NodeAPI): void {
       label,
       tokenStatus: () => node.tokenStatus(),
       setRefreshToken: (token) => node.tokenManager().setRefreshToken(token),
+      tokenManager: () => node.tokenManager(),
     };
     addDeployedConfig(deployedView);
 

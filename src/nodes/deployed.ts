@@ -1,3 +1,4 @@
+import type { TokenManager } from '../lib/tokens/manager';
 import type { TokenStatus } from '../lib/tokens/status';
 
 /**
@@ -11,6 +12,8 @@ export interface DeployedConfig {
   tokenStatus(): TokenStatus;
   /** Stores a pasted refresh token; throws ConfigProblemError when the config cannot be used. */
   setRefreshToken(token: string): { updatedAt: Date };
+  /** The config's token manager (for Aqara calls); throws ConfigProblemError when the config cannot be used. */
+  tokenManager(): TokenManager;
 }
 
 const deployed = new Map<string, DeployedConfig>();
