@@ -71,8 +71,9 @@ function forwardingLogger(holder: { target: Logger }): Logger {
 }
 
 /**
- * `letRefreshFinish`: the client stays open until a refresh in flight has ended, so its rotated token
- * is stored rather than cut off (Aqara would rotate it with nobody left to save it).
+ * `letRefreshFinish`: manager and client stay open until a refresh in flight has ended (and its
+ * rotated token is written), rather than cutting it off: Aqara would rotate the token with nobody
+ * left to save it. Nothing reaches the manager meanwhile: it is out of the registry and unheard.
  */
 function dispose(configId: string, letRefreshFinish = false): void {
   const entry = entries.get(configId);
@@ -80,12 +81,12 @@ function dispose(configId: string, letRefreshFinish = false): void {
   entries.delete(configId);
   if (entry.orphanTimer) clearTimeout(entry.orphanTimer);
   entry.manager.removeAllListeners();
-  entry.manager.close();
-  if (letRefreshFinish) {
-    void entry.manager.idle(CLOSE_WAIT_MS).then(() => entry.client.close());
-  } else {
+  const close = (): void => {
+    entry.manager.close();
     entry.client.close();
-  }
+  };
+  if (letRefreshFinish) void entry.manager.idle(CLOSE_WAIT_MS).then(close);
+  else close();
   // The store is shared by every config on the same file, so it stays open.
 }
 
