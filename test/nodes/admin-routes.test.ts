@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { registerAdminRoutes } from '../../src/nodes/admin-routes';
 import type { NodeAPI } from '../../src/nodes/types';
 import { TokenStore } from '../../src/lib/tokens/store';
@@ -8,6 +8,7 @@ import {
   configNode,
   credentials,
   type Harness,
+  harnessPerTest,
   helper,
   nextMessage,
   node,
@@ -15,8 +16,6 @@ import {
   onTab,
   postToken,
   sceneFlow,
-  startHarness,
-  stopHarness,
   TAB,
 } from './support';
 
@@ -28,14 +27,7 @@ function twoConfigs(h: Harness) {
 }
 
 describe('admin route POST /aqara/refresh-token', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   it('stores the token for the only deployed config and answers 200 without echoing it', async () => {
     await helper.load(NODES, sceneFlow(h), credentials());
@@ -229,14 +221,7 @@ describe('admin route POST /aqara/refresh-token', () => {
 });
 
 describe('admin route GET /aqara/token-status', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   it('not configured: configured false and the message', async () => {
     await helper.load(NODES, sceneFlow(h), credentials());

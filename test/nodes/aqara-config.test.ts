@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { managerOf } from '../../src/nodes/registry';
@@ -7,7 +7,7 @@ import {
   configNode,
   credentials,
   type FlowNode,
-  type Harness,
+  harnessPerTest,
   helper,
   lastStatus,
   nextMessage,
@@ -17,9 +17,7 @@ import {
   readCatalog,
   sceneFlow,
   seedRefreshToken,
-  startHarness,
   statusBecomes,
-  stopHarness,
   TAB,
   waitFor,
 } from './support';
@@ -38,14 +36,7 @@ async function runOnce(): Promise<Record<string, unknown>> {
 }
 
 describe('aqara-config lifecycle', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   it('a full redeploy with an unchanged config keeps the manager and its access token', async () => {
     seedRefreshToken(h);
@@ -220,14 +211,7 @@ describe('aqara-config lifecycle', () => {
 });
 
 describe('aqara-config closing while a token refresh is in flight', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   const storedToken = (): string | undefined => TokenStore.open(h.dbPath).read('cfg')?.refreshToken;
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { AqaraSimulator } from '../../simulator/server';
 import {
+  catchToCaught,
+  configNode,
   credentials,
-  type Harness,
+  harnessPerTest,
   helper,
   lastStatus,
   missingCatalogKeys,
@@ -11,29 +13,19 @@ import {
   node,
   NODES,
   onTab,
-  SCENES,
   sceneFlow,
+  SCENES,
   seedRefreshToken,
-  startHarness,
   statusBecomes,
   statuses,
-  stopHarness,
   TAB,
-  configNode,
 } from './support';
 
 const NO_TOKEN = 'no refresh token configured - please add one using the admin API';
 const EXPIRED = 'refresh token has expired - please update it manually';
 
 describe('aqara-scene', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
   after(() => {
     assert.deepEqual([...missingCatalogKeys], [], 'every key the nodes asked for is in their catalog');
   });
@@ -259,8 +251,7 @@ describe('aqara-scene', () => {
       TAB,
       onTab({ id: 'scene', type: 'aqara-scene', config: 'nope', scene: 'x', wires: [['out']] }),
       onTab({ id: 'out', type: 'helper' }),
-      onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
-      onTab({ id: 'caught', type: 'helper' }),
+      ...catchToCaught(),
     ]);
     assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'no config' });
     const caught = nextMessage('caught');

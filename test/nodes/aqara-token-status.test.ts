@@ -1,41 +1,24 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  configNode,
   credentials,
+  flowWith,
   type Harness,
+  harnessPerTest,
   helper,
   lastStatus,
   nextMessage,
   node,
   NODES,
-  onTab,
   seedRefreshToken,
-  startHarness,
-  stopHarness,
-  TAB,
 } from './support';
 
 function statusFlow(h: Harness, config = 'cfg') {
-  return [
-    TAB,
-    configNode(h),
-    onTab({ id: 'status', type: 'aqara-token-status', config, wires: [['out']] }),
-    onTab({ id: 'out', type: 'helper' }),
-    onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
-    onTab({ id: 'caught', type: 'helper' }),
-  ];
+  return flowWith(h, [{ id: 'status', type: 'aqara-token-status', config, wires: [['out']] }]);
 }
 
 describe('aqara-token-status', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   it('outputs the not-configured status object, the same as the admin route', async () => {
     await helper.load(NODES, statusFlow(h), credentials());

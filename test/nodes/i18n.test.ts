@@ -7,6 +7,7 @@ import aqaraConfig from '../../src/nodes/aqara-config';
 import aqaraScene from '../../src/nodes/aqara-scene';
 import aqaraTokenStatus from '../../src/nodes/aqara-token-status';
 import {
+  catchToCaught,
   configNode,
   credentials,
   type Harness,
@@ -329,8 +330,7 @@ describe('a Node-RED runtime in zh-CN', () => {
       TAB,
       configNode(h),
       onTab({ id: 'scene', type: 'aqara-scene', config: 'cfg', scene: 'tv_pin_entry', wires: [] }),
-      onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
-      onTab({ id: 'caught', type: 'helper' }),
+      ...catchToCaught(),
     ];
     await helper.load(modules, flow, credentials());
     const status = await statusBecomes('scene', zh.get('aqara-config.status.no-token') as string);

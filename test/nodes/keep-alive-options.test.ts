@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { buildManagerSpec } from '../../src/nodes/config-spec';
 import { managerOf } from '../../src/nodes/registry';
@@ -7,6 +7,7 @@ import {
   APP,
   credentials,
   type Harness,
+  harnessPerTest,
   helper,
   loggedText,
   nextMessage,
@@ -14,8 +15,6 @@ import {
   NODES,
   sceneFlow,
   seedRefreshToken,
-  startHarness,
-  stopHarness,
 } from './support';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -84,14 +83,7 @@ describe('aqara-config keepAliveDays and rateLimit: parsing', () => {
 });
 
 describe('aqara-config keepAliveDays and rateLimit: reaching the manager', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   it('keepAliveDays 0 turns keep-alive off', async () => {
     seedAgedToken(h, 20 * DAY_MS);

@@ -2,19 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   APP,
-  configNode,
   credentials,
+  flowWith,
   type Harness,
   helper,
   loggedText,
   nextMessage,
   node,
   NODES,
-  onTab,
   postToken,
   startHarness,
   stopHarness,
-  TAB,
 } from './support';
 
 /**
@@ -31,15 +29,10 @@ describe('no secret leaves the token store and the client', () => {
   let statusTexts = '';
 
   function flow() {
-    return [
-      TAB,
-      configNode(h),
-      onTab({ id: 'scene', type: 'aqara-scene', config: 'cfg', scene: 'tv_pin_entry', wires: [['out']] }),
-      onTab({ id: 'status', type: 'aqara-token-status', config: 'cfg', wires: [['out']] }),
-      onTab({ id: 'out', type: 'helper' }),
-      onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
-      onTab({ id: 'caught', type: 'helper' }),
-    ];
+    return flowWith(h, [
+      { id: 'scene', type: 'aqara-scene', config: 'cfg', scene: 'tv_pin_entry', wires: [['out']] },
+      { id: 'status', type: 'aqara-token-status', config: 'cfg', wires: [['out']] },
+    ]);
   }
 
   async function send(id: string, msg: Record<string, unknown> = {}): Promise<void> {

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
 import aqaraConfig from '../../src/nodes/aqara-config';
@@ -93,6 +94,22 @@ export async function stopHarness(h: Harness): Promise<void> {
   rmSync(h.dir, { recursive: true, force: true });
 }
 
+/**
+ * A fresh harness for every test of the enclosing describe block: registers the beforeEach and
+ * afterEach hooks and returns one Harness object whose fields are replaced before each test, so
+ * tests and helpers can hold on to it.
+ */
+export function harnessPerTest(): Harness {
+  const h = {} as Harness;
+  beforeEach(async () => {
+    Object.assign(h, await startHarness());
+  });
+  afterEach(async () => {
+    await stopHarness(h);
+  });
+  return h;
+}
+
 export type FlowNode = { id: string; type: string; [key: string]: unknown };
 
 export const TAB: FlowNode = { id: 'tab', type: 'tab', label: 'aqara tests' };
@@ -124,20 +141,39 @@ export function onTab(n: FlowNode): FlowNode {
   return { z: TAB.id, x: 100, y: 100, wires: [], ...n };
 }
 
+/** A Catch node for the whole tab, wired to the helper node `caught`. */
+export function catchToCaught(): FlowNode[] {
+  return [
+    onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
+    onTab({ id: 'caught', type: 'helper' }),
+  ];
+}
+
+/**
+ * The config node and `nodes` on the test tab, with a helper node `out` and a Catch node wired to
+ * `caught`.
+ */
+export function flowWith(h: Harness, nodes: FlowNode[], config: Record<string, unknown> = {}): FlowNode[] {
+  return [
+    TAB,
+    configNode(h, config),
+    ...nodes.map(onTab),
+    onTab({ id: 'out', type: 'helper' }),
+    ...catchToCaught(),
+  ];
+}
+
 /** A scene node wired to a helper node `out`, and a Catch node wired to `caught`, all on one tab. */
 export function sceneFlow(
   h: Harness,
   scene = 'tv_pin_entry',
   config: Record<string, unknown> = {},
 ): FlowNode[] {
-  return [
-    TAB,
-    configNode(h, config),
-    onTab({ id: 'scene', type: 'aqara-scene', name: '', config: 'cfg', scene, wires: [['out']] }),
-    onTab({ id: 'out', type: 'helper' }),
-    onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
-    onTab({ id: 'caught', type: 'helper' }),
-  ];
+  return flowWith(
+    h,
+    [{ id: 'scene', type: 'aqara-scene', name: '', config: 'cfg', scene, wires: [['out']] }],
+    config,
+  );
 }
 
 /** Stores a valid simulator refresh token for the config before the flow starts. */

@@ -2,16 +2,17 @@ import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import type { AqaraConfigNode } from '../../src/nodes/config-node';
 import { managerOf } from '../../src/nodes/registry';
 import {
   APP,
-  configNode,
   credentials,
   type FlowNode,
+  flowWith,
   type Harness,
+  harnessPerTest,
   helper,
   loggedText,
   nextMessage,
@@ -20,8 +21,6 @@ import {
   onTab,
   postToken,
   seedRefreshToken,
-  startHarness,
-  stopHarness,
   TAB,
   waitFor,
 } from './support';
@@ -51,12 +50,11 @@ function notifyFlow(h: Harness, options: NotifyOptions): FlowNode[] {
     ...Array.from({ length: options.extra ?? 0 }, (_, i) => `${options.id}x${i}`),
   ];
   return [
-    TAB,
-    configNode(h, options.config),
-    onTab({ id: 'scene', type: 'aqara-scene', config: 'cfg', scene: 'tv_pin_entry', wires: [['out']] }),
-    onTab({ id: 'out', type: 'helper' }),
-    onTab({ id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] }),
-    onTab({ id: 'caught', type: 'helper' }),
+    ...flowWith(
+      h,
+      [{ id: 'scene', type: 'aqara-scene', config: 'cfg', scene: 'tv_pin_entry', wires: [['out']] }],
+      options.config,
+    ),
     ...statusNodes.map((id) =>
       onTab({
         id,
@@ -100,17 +98,13 @@ function killTokens(h: Harness): void {
 }
 
 describe('aqara-token-status with emitOnChange', () => {
-  let h: Harness;
+  const h = harnessPerTest();
   let seq = 0;
   /** A new node id per test: what a node announced is remembered across deploys by its id. */
   let id: string;
 
-  beforeEach(async () => {
-    h = await startHarness();
+  beforeEach(() => {
     id = `notify${++seq}`;
-  });
-  afterEach(async () => {
-    await stopHarness(h);
   });
 
   it('sends "refreshed" with the settled status after a refresh, and nothing else', async () => {
@@ -460,14 +454,7 @@ describe('aqara-token-status with emitOnChange', () => {
 });
 
 describe('examples/token-expiry-notification.json', () => {
-  let h: Harness;
-
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    await stopHarness(h);
-  });
+  const h = harnessPerTest();
 
   /** The example aimed at the simulator, with its Debug node swapped for a helper node to read from. */
   async function loadExample(): Promise<{ configId: string; notifications: Msg[] }> {
