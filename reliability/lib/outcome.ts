@@ -32,3 +32,13 @@ export class Findings {
     if (!this.notes.includes(text)) this.notes.push(text);
   }
 }
+
+/** The outcome a scenario returns once it is done: its figures, what it found and how long it took. */
+export function scenarioOutcome<F>(figures: F, findings: Findings, started: number): ScenarioOutcome<F> {
+  return {
+    figures,
+    violations: findings.violations,
+    notes: findings.notes,
+    durationMs: performance.now() - started,
+  };
+}

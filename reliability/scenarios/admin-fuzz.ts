@@ -10,7 +10,7 @@ import {
   type RedSession,
   startNodeRed,
 } from '../lib/node-red';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
 
 /**
@@ -148,12 +148,7 @@ export async function runAdminFuzzScenario(
     figures.requests === options.requests,
     `only ${figures.requests} of ${options.requests} requests were sent`,
   );
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 function rowOf(rows: Map<Category, AdminFuzzRow>, category: Category): AdminFuzzRow {

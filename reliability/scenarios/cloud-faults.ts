@@ -6,7 +6,7 @@ import type { SimulatorFault } from '../../simulator/server';
 import { sleep } from '../lib/child';
 import { judgeError } from '../lib/clear-error';
 import { CONFIG_ID, REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 
 /**
  * Cloud faults: scene runs through a real TokenManager while the simulator misbehaves in every way the
@@ -250,12 +250,7 @@ export async function runCloudFaultScenario(
     await lab.close();
   }
   figures.unclearSamples = figures.unclearSamples.slice(0, 10);
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 async function runCase(

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ProtocolChild, sleep } from '../lib/child';
 import { REFRESH_INTENT, startLab, type Lab } from '../lib/lab';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
 import { fingerprint, type ChildEvent } from '../lib/protocol';
 import { mean, percentile } from '../lib/stats';
@@ -145,12 +145,7 @@ export async function runCrashScenario(options: CrashOptions): Promise<ScenarioO
     `${figures.losses - figures.lossesInsideWindow} losses happened outside the rotation window`,
   );
   if (figures.kills > 0 && figures.rotations === 0) findings.violation('no rotation was ever committed');
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 type RestartOutcome = 'ok' | 'refused' | 'unknown';

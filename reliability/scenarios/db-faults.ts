@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { ProtocolChild, sleep } from '../lib/child';
 import { REFRESH_INTENT, startLab, type Lab } from '../lib/lab';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { fillTokenPage, removeFiller } from '../lib/page-filler';
 import type { ChildEvent } from '../lib/protocol';
 
@@ -95,12 +95,7 @@ export async function runDbFaultScenario(options: DbFaultOptions): Promise<Scena
     for (const fault of faults) await fault.close?.();
     await lab.close();
   }
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 async function runCase(

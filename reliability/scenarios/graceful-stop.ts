@@ -10,7 +10,7 @@ import {
   type RedSession,
   startNodeRed,
 } from '../lib/node-red';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
 
 /**
@@ -118,12 +118,7 @@ export async function runGracefulStopScenario(
     `${figures.losses} of ${figures.stops} graceful stops during a refresh lost the refresh token ` +
       '(Node-RED exited without waiting for the refresh to be answered and committed)',
   );
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ProtocolChild, REPO_ROOT } from '../lib/child';
 import { CONFIG_ID, REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { monotonicMs } from '../lib/protocol';
 
 /**
@@ -189,12 +189,7 @@ export async function runProcessesScenario(
     await lab.close();
   }
   figures.failureSamples = figures.failureSamples.slice(0, 10);
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 function writeCliConfig(lab: Lab): string {

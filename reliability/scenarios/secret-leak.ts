@@ -11,7 +11,7 @@ import {
   type RedSession,
   startNodeRed,
 } from '../lib/node-red';
-import { Findings, type ScenarioOutcome } from '../lib/outcome';
+import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 
 /**
  * Secret leakage: a whole Node-RED session at log level trace - deploy, paste a token, run scenes that
@@ -317,12 +317,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     await session?.close();
     await lab.close();
   }
-  return {
-    figures,
-    violations: findings.violations,
-    notes: findings.notes,
-    durationMs: performance.now() - started,
-  };
+  return scenarioOutcome(figures, findings, started);
 }
 
 /** Log lines grouped into entries: a debug node's multi-line output belongs to its header line. */
