@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { processCpuMs, summarize, type TimedComparison } from './compare';
+import type { Sizes } from './options';
+import { progress } from './progress';
 
 /**
  * For work that splits into small slices (sequential calls): every round runs candidate and baseline
@@ -14,6 +16,19 @@ export interface InterleavedOptions {
   warmupRounds: number;
   slicesPerRound: number;
   onRound?: (round: number, candidateMs: number, baselineMs: number) => void;
+}
+
+/** The rounds `sizes` asks for, each reported as a progress line that starts with `label`. */
+export function reportedRounds(label: string, sizes: Sizes, slicesPerRound: number): InterleavedOptions {
+  return {
+    rounds: sizes.rounds,
+    warmupRounds: sizes.warmupRounds,
+    slicesPerRound,
+    onRound: (round, ours, baseline) =>
+      progress(
+        `${label} round ${round + 1}: ours ${Math.round(ours)} ms, baseline ${Math.round(baseline)} ms`,
+      ),
+  };
 }
 
 export async function compareInterleaved(

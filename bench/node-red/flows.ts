@@ -145,6 +145,36 @@ function position(x: number, y: number): { z: string; x: number; y: number } {
   return { z: TAB_ID, x, y };
 }
 
+interface FunctionFields {
+  id: string;
+  name: string;
+  func: string;
+  outputs?: number;
+  libs?: { var: string; module: string }[];
+}
+
+/** A Function node; the fields these flows do not vary get the editor's defaults. */
+function functionNode(
+  { id, name, func, outputs = 1, libs = [] }: FunctionFields,
+  at: ReturnType<typeof position>,
+  wires: string[][],
+): FlowNode {
+  return {
+    id,
+    type: 'function',
+    name,
+    func,
+    outputs,
+    timeout: 0,
+    noerr: 0,
+    initialize: '',
+    finalize: '',
+    libs,
+    ...at,
+    wires,
+  };
+}
+
 /** The package's chain: aqara-scene by name, resolved through the config's scenes map. */
 function oursSceneNode(id: string, target: FlowTarget, wires: string[][], y: number): FlowNode {
   return {
@@ -161,20 +191,16 @@ function oursSceneNode(id: string, target: FlowTarget, wires: string[][], y: num
 /** The hand-written chain: sign -> http request -> check; returns its nodes, entered at `${prefix}-sign`. */
 function handWrittenChain(prefix: string, target: FlowTarget, exitWires: string[][], y: number): FlowNode[] {
   return [
-    {
-      id: `${prefix}-sign`,
-      type: 'function',
-      name: 'sign Aqara request',
-      func: signCode(target),
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: '',
-      finalize: '',
-      libs: [{ var: 'crypto', module: 'crypto' }],
-      ...position(400, y),
-      wires: [[`${prefix}-request`]],
-    },
+    functionNode(
+      {
+        id: `${prefix}-sign`,
+        name: 'sign Aqara request',
+        func: signCode(target),
+        libs: [{ var: 'crypto', module: 'crypto' }],
+      },
+      position(400, y),
+      [[`${prefix}-request`]],
+    ),
     {
       id: `${prefix}-request`,
       type: 'http request',
@@ -193,20 +219,11 @@ function handWrittenChain(prefix: string, target: FlowTarget, exitWires: string[
       ...position(600, y),
       wires: [[`${prefix}-check`]],
     },
-    {
-      id: `${prefix}-check`,
-      type: 'function',
-      name: 'check answer',
-      func: checkCode(target),
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: '',
-      finalize: '',
-      libs: [],
-      ...position(800, y),
-      wires: exitWires,
-    },
+    functionNode(
+      { id: `${prefix}-check`, name: 'check answer', func: checkCode(target) },
+      position(800, y),
+      exitWires,
+    ),
   ];
 }
 
@@ -241,20 +258,10 @@ function catchNode(id: string, scope: string[], next: string, y: number): FlowNo
 }
 
 function driver(id: string, first: string, reply: string, y: number): FlowNode {
-  return {
-    id,
-    type: 'function',
-    name: 'bench driver',
-    func: DRIVER_CODE,
-    outputs: 2,
-    timeout: 0,
-    noerr: 0,
-    initialize: '',
-    finalize: '',
-    libs: [],
-    ...position(250, y),
-    wires: [[first], [reply]],
-  };
+  return functionNode({ id, name: 'bench driver', func: DRIVER_CODE, outputs: 2 }, position(250, y), [
+    [first],
+    [reply],
+  ]);
 }
 
 /** Both throughput chains on one tab, each behind its own http-in and driver; failures loop back via catch. */
@@ -279,20 +286,11 @@ export function throughputFlows(target: FlowTarget): FlowNode[] {
 function onceErrorReply(prefix: string, scope: string[], y: number): FlowNode[] {
   return [
     catchNode(`${prefix}-catch`, scope, `${prefix}-error`, y + 60),
-    {
-      id: `${prefix}-error`,
-      type: 'function',
-      name: 'error reply',
-      func: ERROR_REPLY_CODE,
-      outputs: 1,
-      timeout: 0,
-      noerr: 0,
-      initialize: '',
-      finalize: '',
-      libs: [],
-      ...position(600, y + 60),
-      wires: [[`${prefix}-reply`]],
-    },
+    functionNode(
+      { id: `${prefix}-error`, name: 'error reply', func: ERROR_REPLY_CODE },
+      position(600, y + 60),
+      [[`${prefix}-reply`]],
+    ),
     httpResponse(`${prefix}-reply`, y),
   ];
 }

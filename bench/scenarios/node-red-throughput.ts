@@ -1,11 +1,10 @@
-import { compareInterleaved } from '../compare-interleaved';
+import { compareInterleaved, reportedRounds } from '../compare-interleaved';
 import { BENCH_SCENE_ID, BENCH_SCENE_NAME, type BenchFixture } from '../fixture';
 import { count, duration, fixed } from '../format';
 import { postJson, deployFull, storeRefreshToken } from '../node-red/admin';
 import { CONFIG_ID, THROUGHPUT_PATHS, throughputFlows, type FlowTarget } from '../node-red/flows';
 import { startNodeRed } from '../node-red/start';
 import type { Sizes } from '../options';
-import { progress } from '../progress';
 import type { ScenarioResult } from '../result';
 
 const GOAL = 1.0;
@@ -74,15 +73,7 @@ export async function nodeRedThroughput(fixture: BenchFixture, sizes: Sizes): Pr
     const { wall: comparison } = await compareInterleaved(
       drive(THROUGHPUT_PATHS.ours),
       drive(THROUGHPUT_PATHS.baseline, accessToken),
-      {
-        rounds: sizes.rounds,
-        warmupRounds: sizes.warmupRounds,
-        slicesPerRound: slices,
-        onRound: (round, ours, baseline) =>
-          progress(
-            `node-red round ${round + 1}: ours ${Math.round(ours)} ms, baseline ${Math.round(baseline)} ms`,
-          ),
-      },
+      reportedRounds('node-red', sizes, slices),
     );
     const perRound = slices * sliceMessages;
     // Throughput is the inverse of time: ours/baseline throughput = baseline time / our time, per round.

@@ -1,8 +1,7 @@
-import { compareInterleaved } from '../compare-interleaved';
+import { compareInterleaved, reportedRounds } from '../compare-interleaved';
 import { BENCH_SCENE_ID, type BenchFixture } from '../fixture';
 import { count, microseconds, ratioWithSpread } from '../format';
 import type { Sizes } from '../options';
-import { progress } from '../progress';
 import type { ScenarioResult } from '../result';
 
 const GOAL = 1.1;
@@ -33,15 +32,7 @@ export async function perCallOverhead(fixture: BenchFixture, sizes: Sizes): Prom
       async () => {
         for (let i = 0; i < sliceCalls; i++) await poster.post('config.scene.run', sceneRun, accessToken);
       },
-      {
-        rounds: sizes.rounds,
-        warmupRounds: sizes.warmupRounds,
-        slicesPerRound: slices,
-        onRound: (round, ours, baseline) =>
-          progress(
-            `per-call round ${round + 1}: ours ${Math.round(ours)} ms, baseline ${Math.round(baseline)} ms`,
-          ),
-      },
+      reportedRounds('per-call', sizes, slices),
     );
     const perRound = slices * sliceCalls;
     const expected = (sizes.rounds + sizes.warmupRounds) * 2 * perRound;
