@@ -323,6 +323,10 @@ export class AqaraSimulator {
         if (fault.body === 'json') send(res, requestId, answer(500), 500);
         else sendText(res, 500, '<html><body><h1>500 Internal Server Error</h1></body></html>');
         return;
+      case 'httpStatus':
+        call.code = fault.status;
+        sendText(res, fault.status, `${fault.status}\n`);
+        return;
       case 'drop':
         req.socket.destroy();
         return;

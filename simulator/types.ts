@@ -44,6 +44,8 @@ export type SimulatorFault =
   | { kind: 'drop' }
   | { kind: 'dropAfterProcessing' }
   | { kind: 'hang' }
+  /** A bare HTTP answer with no Aqara envelope, as a proxy or load balancer in between would send. */
+  | { kind: 'httpStatus'; status: number }
   | { kind: 'code'; code: number; message?: string; httpStatus?: number };
 
 export interface FaultRule {

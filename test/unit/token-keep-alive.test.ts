@@ -193,6 +193,23 @@ describe('quota guard against the simulator', () => {
     }
   });
 
+  it('pauses the app after a bare HTTP 429 from something in between, too', async () => {
+    const limiterClock = new ManualClock();
+    const h = await startHarness();
+    try {
+      h.seedToken();
+      const rateLimiter = new RateLimiter({ limit: 300, backoffMs: 10_000, clock: limiterClock });
+      const manager = h.makeManager({ rateLimiter });
+      await manager.runScene(SCENE_ID);
+      h.sim.injectFault({ fault: { kind: 'httpStatus', status: 429 }, intent: RUN });
+      await assert.rejects(manager.runScene(SCENE_ID));
+      await manager.runScene(SCENE_ID);
+      assert.deepEqual(limiterClock.sleeps, [10_000]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('holds excess calls back instead of sending them', async () => {
     const h = await startHarness();
     try {
