@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isRecord } from '../lib/is-record';
 
 /** The original system's config.json, so existing users can run the same file. */
 export interface CliAqaraConfig {
@@ -16,10 +17,6 @@ export const ACTION_SCENES: Readonly<Record<string, string>> = {
   warn: 'tv_warning',
   off: 'tv_power_off',
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function requiredString(section: Record<string, unknown>, key: string, path: string): string {
   const value = section[key];

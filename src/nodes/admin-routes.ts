@@ -1,4 +1,5 @@
 import { isAqaraError } from '../lib/aqara/errors';
+import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
@@ -50,10 +51,6 @@ function reply(res: AdminResponse, status: number, body: unknown): void {
   res.status(status).json(body);
 }
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** `application/json`, with or without parameters such as charset; nothing else. */
 function isJsonContentType(header: string | string[] | undefined): boolean {
   const value = Array.isArray(header) ? header[0] : header;
@@ -70,7 +67,7 @@ function readRefreshToken(body: Record<string, unknown>): Outcome<string> {
 /** `config` from the JSON body, else from the query string; absent or empty means "the only one". */
 function readConfigId(req: AdminRequest): Outcome<string | undefined> {
   const body = req.body;
-  const raw = isJsonObject(body) && Object.hasOwn(body, 'config') ? body.config : req.query.config;
+  const raw = isRecord(body) && Object.hasOwn(body, 'config') ? body.config : req.query.config;
   if (raw === undefined || raw === null || raw === '') return { ok: true, value: undefined };
   if (typeof raw !== 'string')
     return invalid('config must be a single string: the id of an aqara-config node');
@@ -121,7 +118,7 @@ function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminResponse): 
   }
   const body = req.body;
   // Node-RED's parser hands over arrays too, and other parsers (httpAdminMiddleware) may hand strings.
-  const token = isJsonObject(body)
+  const token = isRecord(body)
     ? readRefreshToken(body)
     : invalid<string>('request body must be a JSON object');
   if (!token.ok) return reply(res, token.status, token.body);
@@ -182,8 +179,8 @@ async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): P
  * stack) whose SyntaxError text quotes part of the body, i.e. of the token.
  */
 function bodyErrorReply(error: unknown): { status: number; body: ErrorBody } {
-  const type = isJsonObject(error) && typeof error.type === 'string' ? error.type : '';
-  const status = isJsonObject(error) && typeof error.status === 'number' ? error.status : 0;
+  const type = isRecord(error) && typeof error.type === 'string' ? error.type : '';
+  const status = isRecord(error) && typeof error.status === 'number' ? error.status : 0;
   if (type === 'entity.parse.failed') {
     return {
       status: 400,

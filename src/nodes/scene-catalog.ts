@@ -5,6 +5,8 @@
  * works with any token manager (and with a fake one in tests).
  */
 
+import { isRecord } from '../lib/is-record';
+
 /** What the catalog needs of a token manager; TokenManager satisfies it. */
 export interface SceneCatalogSource {
   call<T = unknown>(intent: string, data: unknown): Promise<{ result: T }>;
@@ -48,10 +50,6 @@ export class SceneCatalogError extends Error {
 }
 
 type Item = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Item {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;

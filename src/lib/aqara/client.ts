@@ -6,7 +6,8 @@ import { silentLogger, type Logger } from '../logger';
 import { AqaraError, kindOfAqaraCode, type AqaraErrorKind } from './errors';
 import { createNonce } from './nonce';
 import { normalizeBaseUrl } from './regions';
-import { isRecord, parseAqaraEnvelope, type AqaraEnvelope } from './response';
+import { isRecord } from '../is-record';
+import { parseAqaraEnvelope, type AqaraEnvelope } from './response';
 import { signRequest } from './sign';
 
 export interface AqaraClientOptions {

@@ -3,6 +3,7 @@
  * Kept apart from the HTTP client so the tolerance rules (which field names, which types) live in
  * one place and can change when Aqara's answers are seen to differ from the documentation.
  */
+import { isRecord } from '../is-record';
 
 /** The envelope fields as Aqara sent them, narrowed from unknown JSON. */
 export interface AqaraEnvelope {
@@ -38,10 +39,6 @@ export function parseAqaraEnvelope(body: string): AqaraEnvelope | undefined {
   const detail = readText(json.msgDetails) ?? readText(json.messageDetail);
   if (detail !== undefined && detail !== '') envelope.detail = detail;
   return envelope;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Codes are documented as numbers; a numeric string is accepted rather than reported as garbage. */

@@ -494,13 +494,7 @@ export class TokenManager extends EventEmitter {
     const deadline = this.clock.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        return this.store.commitRotation(
-          this.configId,
-          this.leaseOwner,
-          replaces,
-          rotated,
-          new Date(this.clock.now()),
-        );
+        return this.writeRotation(replaces, rotated);
       } catch (error) {
         if (!(error instanceof TokenStoreError && error.locked) || this.clock.now() >= deadline) throw error;
         await this.clock.sleep(LOCKED_POLL_MS);
@@ -527,17 +521,22 @@ export class TokenManager extends EventEmitter {
     }
   }
 
+  /** The compare-and-swap write of a rotated token over the one the database still holds. */
+  private writeRotation(replaces: string, rotated: string): 'saved' | 'superseded' {
+    return this.store.commitRotation(
+      this.configId,
+      this.leaseOwner,
+      replaces,
+      rotated,
+      new Date(this.clock.now()),
+    );
+  }
+
   private retryUnsavedWrite(): void {
     const unsaved = this.unsaved;
     if (!unsaved) return;
     try {
-      this.store.commitRotation(
-        this.configId,
-        this.leaseOwner,
-        unsaved.replaces,
-        unsaved.token,
-        new Date(this.clock.now()),
-      );
+      this.writeRotation(unsaved.replaces, unsaved.token);
       this.unsaved = undefined;
       this.stopWriteRetry();
       if (this.lastError?.kind === 'storage') this.lastError = undefined;
