@@ -128,6 +128,17 @@ describe('token manager against the simulator', () => {
     assert.equal(h.sim.callCount(RUN), 3);
   });
 
+  it('treats 804 (token failed) like 108: drops the access token, refreshes once and retries once', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    h.sim.injectFault({ fault: { kind: 'code', code: 804, message: 'token failed' }, intent: RUN, times: 1 });
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.callCount(REFRESH), 2, 'one refresh after the 804');
+    assert.equal(h.sim.callCount(RUN), 3, 'the refused run and its one retry');
+    assert.equal(h.sim.sceneRuns.length, 2);
+  });
+
   it('keeps the current refresh token when the answer carries none', async () => {
     await h.close();
     h = await startHarness({ rotateRefreshToken: false });
