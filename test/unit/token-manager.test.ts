@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAqaraError } from '../../src/lib/aqara/errors';
 import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../src/lib/tokens/messages';
+import type { TokenClient } from '../../src/lib/tokens/manager';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
@@ -541,6 +542,63 @@ describe('review fixes', () => {
     h.store.pragma('query_only = OFF');
     await manager.idle(2000);
     assert.equal(manager.hasUnsavedToken, false);
+    assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+  });
+});
+
+/** The simulator's real answer, with the access token Aqara sent replaced: only Aqara's side is altered. */
+function sendingAccessTokens(client: TokenClient, accessTokens: string[]): TokenClient {
+  return {
+    request: <T>(intent: string, data: unknown, token?: string) => client.request<T>(intent, data, token),
+    async refreshToken(refreshToken) {
+      const grant = await client.refreshToken(refreshToken);
+      const replacement = accessTokens.shift();
+      return replacement === undefined ? grant : { ...grant, accessToken: replacement };
+    },
+  };
+}
+
+describe('an access token that cannot be sent', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  for (const [what, bad] of [
+    ['a space', 'two words'],
+    ['a newline', 'line\nbreak'],
+    ['a control character', 'nul\u0000x'],
+    ['nothing', ''],
+    ['an absurd length', 'x'.repeat(5000)],
+  ] as const) {
+    it(`is a failed refresh, not a cached token (${what}), and the rotated refresh token is kept`, async () => {
+      const first = h.seedToken();
+      const manager = h.makeManager({ client: sendingAccessTokens(h.makeClient(), [bad]) });
+      await manager.runScene(SCENE_ID);
+      assert.equal(h.sim.callCount(REFRESH), 2, 'the unusable answer counted as a failed refresh');
+      assert.equal(h.sim.callCount(RUN), 1, 'no call was sent with the unusable token');
+      const sent = h.sim.calls
+        .filter((call) => call.intent === REFRESH)
+        .map((call) => (call.data as { refreshToken: string }).refreshToken);
+      assert.equal(sent[0], first);
+      assert.notEqual(sent[1], first, 'the retry sent the token rotated by the unusable answer');
+      assert.ok(h.sim.calls.every((call) => call.code === 0 || call.intent !== REFRESH));
+      assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+    });
+  }
+
+  it('says what is wrong when Aqara keeps sending one, and caches nothing', async () => {
+    h.seedToken();
+    const manager = h.makeManager({
+      client: sendingAccessTokens(h.makeClient(), ['a b', 'a b', 'a b']),
+    });
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.match(error.message, /access token that cannot be used/);
+    assert.equal(h.sim.callCount(RUN), 0);
+    assert.equal(manager.status().access_token_status, 'not_cached');
     assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
   });
 });

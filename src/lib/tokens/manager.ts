@@ -7,7 +7,7 @@ import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../logger';
 import { readExpiresIn } from './expires-in';
 import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from './messages';
-import { checkRefreshToken } from './refresh-token-format';
+import { accessTokenProblem, checkRefreshToken } from './refresh-token-format';
 import { asRefreshError, describeRefreshFailure } from './refresh-failure';
 import {
   type AccessTokenStatus,
@@ -424,6 +424,17 @@ export class TokenManager extends EventEmitter {
       await this.commitRotation(sent, grant.refreshToken);
     } else if (!this.unsaved) {
       this.recordRenewal(sent);
+    }
+    // Checked only now: a rotated refresh token in the same answer is the only live one and is kept.
+    const unusable = accessTokenProblem(grant.accessToken);
+    if (unusable !== undefined) {
+      throw new AqaraError(
+        `token refresh failed: Aqara sent an access token that cannot be used (${unusable})`,
+        {
+          kind: 'transient',
+          intent: 'config.auth.refreshToken',
+        },
+      );
     }
     // The callers waiting on this refresh get its access token, but after a paste it is not kept.
     if (generation !== this.pasteGeneration) return grant.accessToken;
