@@ -602,3 +602,62 @@ describe('an access token that cannot be sent', () => {
     assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
   });
 });
+
+describe('a refresh that sends a rotated token held in memory', () => {
+  it('takes the lease like any other, so another manager waits instead of sending the same token', async () => {
+    const h = await startHarness();
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    const release = (): void => {
+      if (holder.inTransaction) holder.exec('COMMIT');
+    };
+    try {
+      h.seedToken();
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
+      const real = h.makeClient();
+      let inFlight: Promise<unknown> | undefined;
+      const client: TokenClient = {
+        request: <T>(intent: string, data: unknown, token?: string) => real.request<T>(intent, data, token),
+        refreshToken(refreshToken) {
+          const sending = real.refreshToken(refreshToken);
+          if (!inFlight && a.hasUnsavedToken) {
+            // While the held token is on its way: the database frees up, a call retries the write,
+            // and another manager wants a token.
+            release();
+            inFlight = Promise.all([a.runScene(SCENE_ID), h.makeManager().getAccessToken()]);
+          }
+          return sending;
+        },
+      };
+      const a = h.makeManager({ client });
+      const first = a.runScene(SCENE_ID);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      h.store.pragma('query_only = ON');
+      await first;
+      h.store.pragma('query_only = OFF');
+      assert.equal(a.hasUnsavedToken, true);
+
+      // Another process holds the write lock, so the held token cannot be stored before the refresh.
+      holder.exec('BEGIN IMMEDIATE');
+      setTimeout(release, 300);
+      h.sim.expireAccessTokens();
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
+      await a.runScene(SCENE_ID);
+      assert.ok(inFlight, 'the held token was sent');
+      await inFlight;
+
+      const refreshes = h.sim.calls.filter((call) => call.intent === REFRESH);
+      const sent = refreshes.map((call) => (call.data as { refreshToken: string }).refreshToken);
+      assert.equal(new Set(sent).size, sent.length, 'no refresh token was sent twice');
+      assert.ok(
+        refreshes.every((call) => call.code === 0),
+        'Aqara never refused a refresh token',
+      );
+      assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+    } finally {
+      release();
+      holder.close();
+      await h.close();
+    }
+  });
+});

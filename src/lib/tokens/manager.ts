@@ -114,6 +114,8 @@ export class TokenManager extends EventEmitter {
   private cached: CachedAccessToken | undefined;
   private refreshInFlight: Promise<string> | undefined;
   private unsaved: UnsavedRotation | undefined;
+  /** True while a refresh sends the rotated token held in memory. */
+  private sendingUnsaved = false;
   private writeRetryTimer: NodeJS.Timeout | undefined;
   private writeRetryDelayMs = 1000;
   private lastError: AqaraError | undefined;
@@ -404,12 +406,13 @@ export class TokenManager extends EventEmitter {
   private async refreshOnce(generation: number): Promise<string> {
     // The quota wait comes before the lease, so a queued refresh never blocks other processes.
     if (this.rateLimiter) await this.rateLimiter.acquire('config.auth.refreshToken');
-    const sent = this.unsaved?.token ?? (await this.takeLease());
+    const sent = await this.leaseTokenToSend();
     let grant: TokenGrant;
+    this.sendingUnsaved = this.unsaved !== undefined;
     try {
       grant = await this.client.refreshToken(sent);
     } catch (error) {
-      if (!this.unsaved) this.store.releaseLease(this.configId, this.leaseOwner);
+      this.store.releaseLease(this.configId, this.leaseOwner);
       if (isRateLimited(error)) this.rateLimiter?.penalize();
       const failure = describeRefreshFailure(error, this.lastRefreshAnswerLost);
       if (generation === this.pasteGeneration) {
@@ -419,11 +422,15 @@ export class TokenManager extends EventEmitter {
       }
       if (failure.kind === 'refresh_token') this.markRefused(sent);
       throw failure;
+    } finally {
+      this.sendingUnsaved = false;
     }
     if (grant.refreshToken && grant.refreshToken !== sent) {
       await this.commitRotation(sent, grant.refreshToken);
     } else if (!this.unsaved) {
       this.recordRenewal(sent);
+    } else {
+      this.store.releaseLease(this.configId, this.leaseOwner);
     }
     // Checked only now: a rotated refresh token in the same answer is the only live one and is kept.
     const unusable = accessTokenProblem(grant.accessToken);
@@ -444,6 +451,29 @@ export class TokenManager extends EventEmitter {
     this.logger.info('access token refreshed');
     this.emit('refreshed');
     return grant.accessToken;
+  }
+
+  /**
+   * Every refresh takes the lease, one that sends a rotated token held in memory too: otherwise another
+   * process could take the lease meanwhile and send the same token once the write retry has stored it.
+   * Only a database nobody can write excuses the lease: nobody else can take it or store a token then.
+   */
+  private async leaseTokenToSend(): Promise<string> {
+    if (!this.unsaved) return this.takeLease();
+    let leased: string;
+    try {
+      leased = await this.takeLease();
+    } catch (error) {
+      const unwritable = error instanceof TokenStoreError && !error.locked;
+      if (!unwritable || !this.unsaved) throw error;
+      return this.unsaved.token;
+    }
+    const unsaved = this.unsaved;
+    if (!unsaved || leased === unsaved.replaces) return unsaved?.token ?? leased;
+    // The row moved on while we waited (our token got written, or somebody pasted one): the row wins.
+    this.unsaved = undefined;
+    this.stopWriteRetry();
+    return leased;
   }
 
   /** Waits while another process refreshes, then takes the lease on the newest stored token. */
@@ -546,6 +576,12 @@ export class TokenManager extends EventEmitter {
   private retryUnsavedWrite(): void {
     const unsaved = this.unsaved;
     if (!unsaved) return;
+    // Storing the token being sent would release the lease while it is in flight; its refresh stores
+    // what replaces it anyway.
+    if (this.sendingUnsaved) {
+      this.scheduleWriteRetry();
+      return;
+    }
     try {
       this.writeRotation(unsaved.replaces, unsaved.token);
       this.unsaved = undefined;
