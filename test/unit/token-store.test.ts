@@ -65,6 +65,29 @@ describe('token store', () => {
     assert.equal(store.acquireRefreshLease('c', newLeaseOwner('y'), 1001, 60_000).outcome, 'acquired');
   });
 
+  it('waits out a lease whose holder it cannot prove dead: another pid namespace or boot, or an older format', () => {
+    store.write('c', 'token-a', 'app');
+    const [host, namespace, boot] = newLeaseOwner('x').split('/');
+    const holders = [
+      // A container with host networking: same hostname, its own pid namespace.
+      `${host}/4026532999/${boot}/999999999/in-a-container`,
+      `${host}/4026532999/${boot}/${process.pid}/in-a-container-with-our-pid`,
+      // Another machine with the same default hostname.
+      `${host}/${namespace}/00000000-0000-0000-0000-000000000000/999999999/elsewhere`,
+      // A version that named only host and pid.
+      `${host}/999999999/older-version`,
+    ];
+    for (const holder of holders) {
+      assert.equal(store.acquireRefreshLease('c', holder, 1000, 60_000).outcome, 'acquired');
+      const lease = store.acquireRefreshLease('c', newLeaseOwner('y'), 1001, 60_000);
+      assert.equal(lease.outcome, 'busy', holder);
+      store.releaseLease('c', holder);
+    }
+    store.acquireRefreshLease('c', holders[0], 1000, 60_000);
+    const expired = store.acquireRefreshLease('c', newLeaseOwner('z'), 1000 + 60_001, 60_000);
+    assert.equal(expired.outcome, 'acquired', 'an expired lease is taken over whoever held it');
+  });
+
   it('commits a rotation only over the token that was sent', () => {
     store.write('c', 'token-a', 'app');
     const owner = newLeaseOwner('o');
