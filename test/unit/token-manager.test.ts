@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAqaraError } from '../../src/lib/aqara/errors';
 import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../src/lib/tokens/messages';
 import type { TokenClient } from '../../src/lib/tokens/manager';
-import { TokenStore } from '../../src/lib/tokens/store';
+import { TokenStore, TokenStoreError } from '../../src/lib/tokens/store';
 import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
@@ -658,6 +660,95 @@ describe('a refresh that sends a rotated token held in memory', () => {
       release();
       holder.close();
       await h.close();
+    }
+  });
+});
+
+describe('another process holding the write lock', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('a pasted token waits for a lock held 200 ms instead of failing', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    try {
+      h.seedToken();
+      const manager = h.makeManager();
+      holder.exec('BEGIN IMMEDIATE');
+      setTimeout(() => holder.exec('COMMIT'), 200);
+      const pasted = h.sim.issueRefreshToken();
+      await manager.pasteRefreshToken(pasted);
+      assert.equal(h.store.read(CONFIG_ID)?.refreshToken, pasted);
+      assert.equal(manager.state, 'ready');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a pasted token that still meets the lock fails as locked, naming no file', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    try {
+      const stored = h.seedToken();
+      const manager = h.makeManager();
+      holder.exec('BEGIN IMMEDIATE');
+      const error = await rejection(manager.pasteRefreshToken(h.sim.issueRefreshToken(), 300));
+      holder.exec('COMMIT');
+      assert.ok(error instanceof TokenStoreError && error.locked, String(error));
+      assert.match(error.message, /another process is writing to it; try again in a few seconds/);
+      assert.ok(!error.message.includes(h.dir));
+      assert.equal(h.store.read(CONFIG_ID)?.refreshToken, stored);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('opening an old-schema database while another process writes comes good by itself', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const path = join(h.dir, 'old', 'tokens.db');
+    mkdirSync(join(h.dir, 'old'), { mode: 0o700 });
+    const other = new Database(path);
+    try {
+      other.pragma('journal_mode = WAL');
+      // The first release's table: no refused_at column yet.
+      other.exec(`CREATE TABLE aqara_tokens (config_id TEXT PRIMARY KEY, refresh_token TEXT NOT NULL,
+        updated_at TEXT NOT NULL, app_id TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1,
+        lease_owner TEXT, lease_until INTEGER)`);
+      const token = h.sim.issueRefreshToken();
+      other
+        .prepare(
+          'INSERT INTO aqara_tokens (config_id, refresh_token, updated_at, app_id) VALUES (?, ?, ?, ?)',
+        )
+        .run(CONFIG_ID, token, new Date().toISOString(), h.sim.apps[0].appId);
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('COMMIT'), 200);
+
+      const store = TokenStore.open(path);
+      try {
+        const manager = h.makeManager({ store });
+        await until(() => manager.state === 'ready', 'the config is ready without a redeploy');
+        await manager.runScene(SCENE_ID);
+        assert.equal(h.sim.isRefreshTokenValid(store.read(CONFIG_ID)!.refreshToken), true);
+        manager.close();
+      } finally {
+        store.close();
+      }
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
     }
   });
 });

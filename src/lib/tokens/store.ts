@@ -1,7 +1,17 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AqaraError } from '../aqara/errors';
 
 /**
@@ -58,6 +68,7 @@ CREATE TABLE IF NOT EXISTS aqara_tokens (
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 
 function isLockedError(error: unknown): boolean {
+  if (error instanceof TokenStoreError) return error.locked;
   const code = (error as { code?: unknown }).code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
@@ -120,22 +131,97 @@ function isLeaseHolderAlive(holder: string): boolean {
   }
 }
 
-/** A storage failure; `locked` when another connection held the write lock, which passes by itself. */
+/**
+ * A storage failure; `locked` when another connection held the write lock, which passes by itself.
+ * Its message is for users (what failed, what to do) and names neither the file nor SQLite's text:
+ * it reaches route answers, statuses and flows. `logDetail` has both, for the log only.
+ */
 export class TokenStoreError extends AqaraError {
   readonly locked: boolean;
-  constructor(message: string, locked: boolean) {
+  readonly logDetail: string;
+  constructor(message: string, locked: boolean, logDetail: string = message) {
     super(message, { kind: 'storage' });
     this.name = 'TokenStoreError';
     this.locked = locked;
+    this.logDetail = logDetail;
   }
 }
 
+/** The text for a log line: a storage failure's full detail, anything else's message. */
+export function logText(error: unknown): string {
+  if (error instanceof TokenStoreError) return error.logDetail;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Refused because a link could send the token (or its -wal) to a file somebody else chose. */
+const SYMLINK = 'SYMLINK_REFUSED';
+
+/** SQLite's and the file system's codes, grouped by what a user can do about them. */
+const ADVICE: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^SQLITE_(BUSY|LOCKED)/, 'another process is writing to it; try again in a few seconds'],
+  [/^(SQLITE_FULL|ENOSPC|EDQUOT)/, 'the disk is full; free some space'],
+  [
+    /^(SQLITE_READONLY|SQLITE_PERM|SQLITE_AUTH|EACCES|EPERM|EROFS)/,
+    'no permission to write it; check the owner and mode of the file and its folder',
+  ],
+  [
+    /^(SQLITE_CANTOPEN|ENOENT|ENOTDIR|EISDIR)/,
+    'it cannot be opened; check that its folder exists and may be written',
+  ],
+  [
+    /^(SQLITE_CORRUPT|SQLITE_NOTADB)/,
+    'the file is damaged or is not a token database; move it away and paste the refresh token again',
+  ],
+  [/^SQLITE_IOERR/, 'the disk reported an error; check the disk'],
+  [
+    new RegExp(`^${SYMLINK}$`),
+    'its file or folder is a symbolic link, which is refused; point the setting at the real file',
+  ],
+];
+
+function codeOf(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown';
+  return (error as NodeJS.ErrnoException).code ?? error.name;
+}
+
 function storageError(action: string, dbPath: string, error: unknown): TokenStoreError {
-  const reason =
-    error instanceof Error
-      ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}`
-      : 'unknown';
-  return new TokenStoreError(`token database ${dbPath}: cannot ${action} (${reason})`, isLockedError(error));
+  if (error instanceof TokenStoreError) return error;
+  const code = codeOf(error);
+  const advice = ADVICE.find(([pattern]) => pattern.test(code))?.[1] ?? 'see the log for the reason';
+  const raw = error instanceof Error ? error.message : 'unknown';
+  return new TokenStoreError(
+    `token database ${basename(dbPath)}: cannot ${action} (${code}): ${advice}; the log names its full path`,
+    isLockedError(error),
+    `token database ${dbPath}: cannot ${action} (${code}: ${raw})`,
+  );
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function refuseSymlink(path: string, stats: Stats | undefined): void {
+  if (stats?.isSymbolicLink()) {
+    throw Object.assign(new Error(`${path} is a symbolic link`), { code: SYMLINK });
+  }
+}
+
+/**
+ * Sets the mode, or accepts a file of another owner (a database shared with another user) whose mode
+ * already lets nobody else in; anything more open is refused rather than used.
+ */
+function restrictMode(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    if ((lstatSync(path).mode & 0o077) !== 0) throw error;
+  }
 }
 
 function toStoredToken(row: TokenRow): StoredToken {
@@ -153,7 +239,8 @@ export class TokenStore {
 
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly selectRow: Database.Statement<[string], TokenRow>;
+  /** Prepared once the schema is known to be current. */
+  private selectRowStatement: Database.Statement<[string], TokenRow> | undefined;
 
   /** One connection per file per process: the in-process single-flight relies on sharing it. */
   static open(dbPath: string, options: { busyTimeoutMs?: number } = {}): TokenStore {
@@ -169,18 +256,44 @@ export class TokenStore {
   private constructor(path: string, busyTimeoutMs: number) {
     this.path = path;
     try {
-      TokenStore.prepareFile(path);
+      TokenStore.prepareFiles(path);
       this.db = new Database(path, { timeout: busyTimeoutMs });
-      this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      this.db.exec(SCHEMA);
-      TokenStore.migrate(this.db);
     } catch (error) {
       throw storageError('open', path, error);
     }
-    this.selectRow = this.db.prepare<[string], TokenRow>(
+    try {
+      this.ensureSchema();
+    } catch (error) {
+      // Another process writing while an old schema needs a column: every use tries again, so the
+      // store comes good by itself instead of failing until a restart.
+      if (!(error instanceof TokenStoreError && error.locked)) {
+        this.db.close();
+        throw error;
+      }
+    }
+  }
+
+  /** WAL mode, the table and its later columns; needs the write lock only when something changes. */
+  private ensureSchema(): Database.Statement<[string], TokenRow> {
+    if (this.selectRowStatement) return this.selectRowStatement;
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec(SCHEMA);
+      TokenStore.migrate(this.db);
+      // SQLite has made the -wal and -shm files by now.
+      TokenStore.prepareFiles(this.path);
+    } catch (error) {
+      throw storageError('open', this.path, error);
+    }
+    this.selectRowStatement = this.db.prepare<[string], TokenRow>(
       'SELECT refresh_token, updated_at, app_id, generation, lease_owner, lease_until, refused_at FROM aqara_tokens WHERE config_id = ?',
     );
+    return this.selectRowStatement;
+  }
+
+  private get selectRow(): Database.Statement<[string], TokenRow> {
+    return this.ensureSchema();
   }
 
   /** Databases made by an earlier version lack later columns; adding one keeps every stored token. */
@@ -192,23 +305,31 @@ export class TokenStore {
   }
 
   /**
-   * The folder and the file get their modes before SQLite opens the file, so there is never a moment
-   * when another user could read a token. SQLite gives the -wal and -shm files the database's mode.
+   * On every open, whatever made them: the folder 0700, the database and its -wal and -shm 0600 (a
+   * stale -wal left world-readable by an older version holds tokens). Links are refused. The file is
+   * made before SQLite opens it, so there is never a moment when another user could read a token.
    */
-  private static prepareFile(path: string): void {
+  private static prepareFiles(path: string): void {
     const folder = dirname(path);
-    if (!existsSync(folder)) {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
-      chmodSync(folder, 0o700);
+    const folderStats = lstatOrUndefined(folder);
+    refuseSymlink(folder, folderStats);
+    if (!folderStats) mkdirSync(folder, { recursive: true, mode: 0o700 });
+    restrictMode(folder, 0o700);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      const stats = lstatOrUndefined(file);
+      refuseSymlink(file, stats);
+      if (stats) restrictMode(file, 0o600);
     }
-    if (!existsSync(path)) {
-      closeSync(openSync(path, 'a', 0o600));
+    if (!lstatOrUndefined(path)) {
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
+      closeSync(openSync(path, flags, 0o600));
+      restrictMode(path, 0o600);
     }
-    chmodSync(path, 0o600);
   }
 
   read(configId: string): StoredToken | undefined {
     try {
+      this.ensureSchema();
       const row = this.selectRow.get(configId);
       return row ? toStoredToken(row) : undefined;
     } catch (error) {
@@ -219,6 +340,7 @@ export class TokenStore {
   /** A token a person pasted replaces whatever is stored, and cancels any refresh in flight elsewhere. */
   write(configId: string, refreshToken: string, appId: string, now: Date = new Date()): StoredToken {
     try {
+      this.ensureSchema();
       this.db
         .prepare(
           `INSERT INTO aqara_tokens (config_id, refresh_token, updated_at, app_id, generation)
@@ -244,6 +366,7 @@ export class TokenStore {
    */
   acquireRefreshLease(configId: string, owner: string, now: number, leaseMs: number): LeaseResult {
     try {
+      this.ensureSchema();
       const take = this.db.transaction((): LeaseResult => {
         const row = this.selectRow.get(configId);
         if (!row) return { outcome: 'no_token' };
@@ -284,6 +407,7 @@ export class TokenStore {
     now: Date = new Date(),
   ): CommitResult {
     try {
+      this.ensureSchema();
       const commit = this.db.transaction((): CommitResult => {
         const swapped = this.db
           .prepare(
@@ -308,6 +432,7 @@ export class TokenStore {
    */
   recordRenewal(configId: string, owner: string, token: string, now: Date = new Date()): void {
     try {
+      this.ensureSchema();
       this.db
         .prepare(
           `UPDATE aqara_tokens SET updated_at = ?, refused_at = NULL,
@@ -324,6 +449,7 @@ export class TokenStore {
   /** Aqara said this token is dead; only that token is marked, not one pasted meanwhile. */
   markRefused(configId: string, token: string, now: Date = new Date()): void {
     try {
+      this.ensureSchema();
       this.db
         .prepare('UPDATE aqara_tokens SET refused_at = ? WHERE config_id = ? AND refresh_token = ?')
         .run(now.toISOString(), configId, token);
@@ -348,6 +474,7 @@ export class TokenStore {
 
   delete(configId: string): void {
     try {
+      this.ensureSchema();
       this.db.prepare('DELETE FROM aqara_tokens WHERE config_id = ?').run(configId);
     } catch (error) {
       throw storageError('delete the refresh token', this.path, error);
