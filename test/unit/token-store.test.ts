@@ -179,7 +179,10 @@ describe('token database files', () => {
     writeFileSync(notAFolder, 'x');
     const unusable = openError(join(notAFolder, 'aqara-cloud', 'tokens.db'));
     assert.ok(!unusable.message.includes(temp.path), unusable.message);
-    assert.match(unusable.message, /^token database tokens\.db: cannot open \(\w+\): .+; the log names its full path$/);
+    assert.match(
+      unusable.message,
+      /^token database tokens\.db: cannot open \(\w+\): .+; the log names its full path$/,
+    );
     assert.ok(unusable.logDetail.includes(notAFolder));
 
     const garbage = join(temp.path, 'garbage', 'tokens.db');
