@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { TokenStore } from '../../src/lib/tokens/store';
 import {
+  APP,
   credentials,
   harnessPerTest,
   helper,
@@ -79,6 +80,39 @@ describe('admin routes meeting the token database', () => {
     const error = (await caught).error as { message: string };
     for (const text of [details, lastError, error.message]) {
       assert.ok(!text.includes(h.dir), `no absolute path reaches a client: ${text}`);
+    }
+  });
+
+  it('a config deployed on an old-schema database while another process writes recovers by itself', async () => {
+    const other = new Database(h.dbPath);
+    try {
+      other.pragma('journal_mode = WAL');
+      // The first release's table: no refused_at column yet.
+      other.exec(`CREATE TABLE aqara_tokens (config_id TEXT PRIMARY KEY, refresh_token TEXT NOT NULL,
+        updated_at TEXT NOT NULL, app_id TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1,
+        lease_owner TEXT, lease_until INTEGER)`);
+      other
+        .prepare(
+          'INSERT INTO aqara_tokens (config_id, refresh_token, updated_at, app_id) VALUES (?, ?, ?, ?)',
+        )
+        .run('cfg', h.sim.issueRefreshToken(), new Date().toISOString(), APP.appId);
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('COMMIT'), 200);
+      await helper.load(NODES, sceneFlow(h), credentials());
+      const deadline = Date.now() + 10_000;
+      let state = '';
+      while (state !== 'ready' && Date.now() < deadline) {
+        const status = await helper.request().get('/aqara/token-status');
+        state = (status.body as { state: string }).state;
+        if (state !== 'ready') await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(state, 'ready', 'no redeploy was needed');
+      const out = nextMessage('out');
+      node('scene').receive({});
+      await out;
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
     }
   });
 });
