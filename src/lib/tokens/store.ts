@@ -212,15 +212,16 @@ function refuseSymlink(path: string, stats: Stats | undefined): void {
 }
 
 /**
- * Sets the mode, or accepts a file of another owner (a database shared with another user) whose mode
- * already lets nobody else in; anything more open is refused rather than used.
+ * Sets the mode. A file or folder of another owner (a database shared with another user, a folder an
+ * administrator made) cannot be changed: it is accepted only when none of the `forbidden` bits are
+ * set, i.e. nobody else can read the file, or write into the folder; anything more open is refused.
  */
-function restrictMode(path: string, mode: number): void {
+function restrictMode(path: string, mode: number, forbidden: number): void {
   try {
     chmodSync(path, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
-    if ((lstatSync(path).mode & 0o077) !== 0) throw error;
+    if ((lstatSync(path).mode & forbidden) !== 0) throw error;
   }
 }
 
@@ -314,16 +315,16 @@ export class TokenStore {
     const folderStats = lstatOrUndefined(folder);
     refuseSymlink(folder, folderStats);
     if (!folderStats) mkdirSync(folder, { recursive: true, mode: 0o700 });
-    restrictMode(folder, 0o700);
+    restrictMode(folder, 0o700, 0o022);
     for (const file of [path, `${path}-wal`, `${path}-shm`]) {
       const stats = lstatOrUndefined(file);
       refuseSymlink(file, stats);
-      if (stats) restrictMode(file, 0o600);
+      if (stats) restrictMode(file, 0o600, 0o077);
     }
     if (!lstatOrUndefined(path)) {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
       closeSync(openSync(path, flags, 0o600));
-      restrictMode(path, 0o600);
+      restrictMode(path, 0o600, 0o077);
     }
   }
 
