@@ -1,27 +1,68 @@
 #!/usr/bin/env node
 import { dirname, join, resolve } from 'node:path';
 import { AqaraClient } from '../lib/aqara/client';
+import { isAqaraError } from '../lib/aqara/errors';
 import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
-import { TokenStore } from '../lib/tokens/store';
+import { logText, TokenStore } from '../lib/tokens/store';
 import { parseArgs, USAGE, UsageError } from './args';
 import { ACTION_SCENES, loadCliConfig } from './config-file';
 
-/** Warnings and errors of the token manager go to stderr; its routine lines would only be noise. */
-function stderrLogger(err: NodeJS.WritableStream): Logger {
-  return {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: (message) => err.write(`Warning: ${message}\n`),
-    error: (message) => err.write(`Error: ${message}\n`),
-  };
+/** Where the token may come from so that it need not sit in the process list or the shell history. */
+export const REFRESH_TOKEN_ENV = 'AQARA_REFRESH_TOKEN';
+
+const HOW_TO_GIVE_A_TOKEN =
+  `To give aqara-test one: -refresh-token TOKEN, -refresh-token - (read from standard input), ` +
+  `or the ${REFRESH_TOKEN_ENV} environment variable`;
+
+/**
+ * Warnings and errors go to stderr, each text once: the token manager logs a failed refresh and then
+ * throws it, and main reports what was thrown. Routine lines would only be noise.
+ */
+class StderrReport implements Logger {
+  private readonly written = new Set<string>();
+  constructor(private readonly err: NodeJS.WritableStream) {}
+  debug(): void {}
+  info(): void {}
+  warn(message: string): void {
+    this.line('Warning', message);
+  }
+  error(message: string): void {
+    this.line('Error', message);
+  }
+  private line(level: string, message: string): void {
+    if (this.written.has(message)) return;
+    this.written.add(message);
+    this.err.write(`${level}: ${message}\n`);
+  }
+}
+
+async function readAll(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  input.setEncoding('utf8');
+  for await (const chunk of input) text += chunk as string;
+  return text;
+}
+
+/** -refresh-token TOKEN, -refresh-token - (standard input), else the environment; undefined if none. */
+async function givenRefreshToken(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  stdin: NodeJS.ReadableStream,
+): Promise<string | undefined> {
+  if (flag === '-') return readAll(stdin);
+  if (flag !== undefined) return flag;
+  const fromEnv = env[REFRESH_TOKEN_ENV];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
 /** Runs one of the TV scenes outside Node-RED, on the same token manager and database code. */
 export async function main(
   argv: readonly string[],
-  out = process.stdout,
-  err = process.stderr,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+  stdin: NodeJS.ReadableStream = process.stdin,
 ): Promise<number> {
   let args;
   try {
@@ -50,6 +91,7 @@ export async function main(
   let manager: TokenManager | undefined;
   let store: TokenStore | undefined;
   let exitCode: number;
+  const report = new StderrReport(err);
   try {
     const config = loadCliConfig(args.config);
     for (const field of config.ignored) {
@@ -72,26 +114,29 @@ export async function main(
       appId: config.appId,
       client,
       store,
-      logger: stderrLogger(err),
+      logger: report,
       // A one-shot run has nothing to keep alive.
       keepAliveMaxAgeMs: 0,
     });
-    if (args.refreshToken !== undefined) {
-      manager.setRefreshToken(args.refreshToken);
+    const given = await givenRefreshToken(args.refreshToken, env, stdin);
+    if (given !== undefined) {
+      await manager.pasteRefreshToken(given);
       out.write('Refresh token stored.\n');
     }
     const { requestId, result } = await manager.runScene(sceneId);
     out.write(`${JSON.stringify({ action: args.action, scene: sceneName, sceneId, requestId, result })}\n`);
     exitCode = 0;
   } catch (error) {
-    err.write(`Error: ${(error as Error).message}\n`);
+    // The log text: this user is at the terminal of the machine with the database, so the full path helps.
+    report.error(logText(error));
+    if (isAqaraError(error) && error.kind === 'not_configured') err.write(`${HOW_TO_GIVE_A_TOKEN}\n`);
     exitCode = 1;
   }
   // The process ends here: a rotated token still waiting to be written must get there first.
   if (manager) {
     await manager.idle();
     if (manager.hasUnsavedToken) {
-      err.write('Error: the rotated refresh token could not be saved; the stored one is dead\n');
+      report.error('the rotated refresh token could not be saved; the stored one is dead');
       exitCode = 1;
     }
     manager.close();

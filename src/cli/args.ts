@@ -41,11 +41,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   return args;
 }
 
-export const USAGE = `usage: aqara-test -config config.json -action pin|warn|off [-refresh-token TOKEN] [-db PATH] [-config-id ID]
+export const USAGE = `usage: aqara-test -config config.json -action pin|warn|off [-refresh-token TOKEN|-] [-db PATH] [-config-id ID]
 
   -config         config.json with {"aqara": {app_id, app_key, key_id, base_url, scenes}}
   -action         pin (tv_pin_entry), warn (tv_warning) or off (tv_power_off)
-  -refresh-token  store this refresh token first; without it the stored token is used
+  -refresh-token  store this refresh token first; "-" reads it from standard input; without it the
+                  AQARA_REFRESH_TOKEN environment variable is used, and without that the stored token
   -db             token database (default: aqara-cloud/tokens.db beside config.json)
   -config-id      row of the token database to use (default: aqara-test); give an aqara-config
                   node's id and that node's database to share Node-RED's token`;

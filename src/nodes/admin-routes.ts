@@ -1,6 +1,7 @@
 import { isAqaraError } from '../lib/aqara/errors';
 import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
+import { logText, TokenStoreError } from '../lib/tokens/store';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
 import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
@@ -19,6 +20,9 @@ import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './
  * module variable, so a second copy of this module (re-required, or installed twice) cannot add them again.
  */
 const ROUTES_MARK = Symbol.for('@metron/node-red-aqara-cloud:admin-routes');
+
+/** A write lock that outlasted a paste's wait passes within moments. */
+const RETRY_AFTER_SECONDS = 5;
 
 interface ErrorBody {
   error: string;
@@ -97,8 +101,13 @@ function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
 function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void {
   if (error instanceof ConfigProblemError) {
     reply(res, 409, { error: 'Config node not usable', code: 'CONFIG_INVALID', details: error.message });
+  } else if (error instanceof TokenStoreError && error.locked) {
+    // Another process still held the write lock after a few seconds: worth trying again shortly.
+    RED.log.warn(RED._('aqara-config.log.route-storage', { reason: logText(error) }));
+    res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    reply(res, 503, { error: 'Token storage busy', code: 'STORAGE_BUSY', details: error.message });
   } else if (isAqaraError(error) && error.kind === 'storage') {
-    RED.log.error(RED._('aqara-config.log.route-storage', { reason: error.message }));
+    RED.log.error(RED._('aqara-config.log.route-storage', { reason: logText(error) }));
     reply(res, 500, { error: 'Token storage failed', code: 'STORAGE_ERROR', details: error.message });
   } else {
     // Unknown failures are logged by name only: their text was not written with secrecy in mind.
@@ -107,7 +116,7 @@ function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void 
   }
 }
 
-function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminResponse): void {
+async function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
   if (!isJsonContentType(req.headers['content-type'])) {
     reply(res, 415, {
       error: 'Unsupported Media Type',
@@ -127,7 +136,7 @@ function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminResponse): 
   const config = pickConfig(id.value);
   if (!config.ok) return reply(res, config.status, config.body);
   try {
-    const { updatedAt } = config.value.setRefreshToken(token.value);
+    const { updatedAt } = await config.value.setRefreshToken(token.value);
     reply(res, 200, { message: 'Refresh token updated successfully', updated_at: updatedAt.toISOString() });
   } catch (error) {
     replyToFailure(RED, res, error);
@@ -227,9 +236,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   if (!app || app[ROUTES_MARK]) return;
   Object.defineProperty(app, ROUTES_MARK, { value: true });
 
-  app.post('/aqara/refresh-token', RED.auth.needsPermission('aqara-config.write'), (req, res) =>
-    postRefreshToken(RED, req, res),
-  );
+  app.post('/aqara/refresh-token', RED.auth.needsPermission('aqara-config.write'), (req, res) => {
+    // postRefreshToken answers every failure itself; this only keeps a broken connection from becoming
+    // an unhandled rejection.
+    postRefreshToken(RED, req, res).catch((error: unknown) => {
+      RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
+    });
+  });
   app.get('/aqara/token-status', RED.auth.needsPermission('aqara-config.read'), (req, res) =>
     getTokenStatus(RED, req, res),
   );

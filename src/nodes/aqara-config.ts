@@ -1,7 +1,7 @@
 import { isAqaraError } from '../lib/aqara/errors';
 import type { TokenManager } from '../lib/tokens/manager';
 import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from '../lib/tokens/status';
-import { TokenStore } from '../lib/tokens/store';
+import { TokenStore, TokenStoreError } from '../lib/tokens/store';
 import { registerAdminRoutes } from './admin-routes';
 import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
 import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
@@ -77,6 +77,8 @@ export = function (RED: NodeAPI): void {
       problem = asProblem(error, t, label);
       // Said once at deploy; every message sent to a user node repeats it through done(err).
       node.warn(problem.message);
+      // Only the log names the database's full path and SQLite's own words.
+      if (error instanceof TokenStoreError) node.log(error.logDetail);
     }
 
     // The only listeners this node puts on the manager; the hub forwards to the status fan-out and to
@@ -146,7 +148,7 @@ export = function (RED: NodeAPI): void {
       id: def.id,
       label,
       tokenStatus: () => node.tokenStatus(),
-      setRefreshToken: (token) => node.tokenManager().setRefreshToken(token),
+      setRefreshToken: async (token) => node.tokenManager().pasteRefreshToken(token),
       tokenManager: () => node.tokenManager(),
     };
     addDeployedConfig(deployedView);

@@ -10,8 +10,11 @@ export interface DeployedConfig {
   readonly label: string;
   /** The token status (the admin route's JSON). */
   tokenStatus(): TokenStatus;
-  /** Stores a pasted refresh token; throws ConfigProblemError when the config cannot be used. */
-  setRefreshToken(token: string): { updatedAt: Date };
+  /**
+   * Stores a pasted refresh token, waiting a few seconds for another process's write lock; rejects with
+   * ConfigProblemError when the config cannot be used.
+   */
+  setRefreshToken(token: string): Promise<{ updatedAt: Date }>;
   /** The config's token manager (for Aqara calls); throws ConfigProblemError when the config cannot be used. */
   tokenManager(): TokenManager;
 }

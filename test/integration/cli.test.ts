@@ -18,18 +18,32 @@ interface CliRun {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<CliRun> {
+interface CliInput {
+  /** Added to this process's environment, from which any AQARA_REFRESH_TOKEN is removed. */
+  env?: Record<string, string>;
+  /** Written to the tool's standard input, which is then closed. */
+  stdin?: string;
+}
+
+function cli(args: string[], input: CliInput = {}): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...input.env };
+  if (!input.env?.AQARA_REFRESH_TOKEN) delete env.AQARA_REFRESH_TOKEN;
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ['--import', 'tsx', CLI, ...args],
-      { timeout: 30_000 },
+      { timeout: 30_000, env },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
       },
     );
+    child.stdin?.end(input.stdin ?? '');
   });
+}
+
+function occurrences(text: string, part: string): number {
+  return text.split(part).length - 1;
 }
 
 describe('aqara-test command-line tool', () => {
@@ -62,8 +76,8 @@ describe('aqara-test command-line tool', () => {
     temp.remove();
   });
 
-  async function record(args: string[]): Promise<CliRun> {
-    const result = await cli(args);
+  async function record(args: string[], input?: CliInput): Promise<CliRun> {
+    const result = await cli(args, input);
     outputs.push(result.stdout, result.stderr);
     return result;
   }
@@ -151,6 +165,58 @@ describe('aqara-test command-line tool', () => {
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read .*nope\.json \(ENOENT\)/);
     assert.equal((await record(['-help'])).code, 0);
+  });
+
+  it('prints the no-token error once, in the contract words, and says how to give the tool a token', async () => {
+    const result = await record([
+      '-config',
+      configPath,
+      '-action',
+      'pin',
+      '-db',
+      join(temp.path, 'empty', 'tokens.db'),
+    ]);
+    assert.equal(result.code, 1);
+    assert.equal(occurrences(result.stderr, NO_REFRESH_TOKEN_MESSAGE), 1, result.stderr);
+    assert.equal(occurrences(result.stderr, 'Error:'), 1, result.stderr);
+    assert.match(result.stderr, /-refresh-token TOKEN, -refresh-token - \(read from standard input\)/);
+    assert.match(result.stderr, /AQARA_REFRESH_TOKEN environment variable/);
+  });
+
+  it('prints a dead refresh token error once', async () => {
+    const db = join(temp.path, 'dead', 'tokens.db');
+    const token = sim.issueRefreshToken();
+    const store = TokenStore.open(db);
+    store.write('aqara-test', token, sim.apps[0].appId);
+    store.close();
+    sim.expireRefreshToken(token);
+    const result = await record(['-config', configPath, '-action', 'pin', '-db', db]);
+    assert.equal(result.code, 1);
+    assert.equal(occurrences(result.stderr, REFRESH_TOKEN_EXPIRED_MESSAGE), 1, result.stderr);
+  });
+
+  it('takes the refresh token from AQARA_REFRESH_TOKEN, so it is not in the process list', async () => {
+    const token = sim.issueRefreshToken();
+    const db = join(temp.path, 'from-env', 'tokens.db');
+    const result = await record(['-config', configPath, '-action', 'warn', '-db', db], {
+      env: { AQARA_REFRESH_TOKEN: token },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sim.refreshTokenUseCount(token), 1);
+    assert.equal(sim.sceneRuns.at(-1)?.sceneId, SCENES.tv_warning);
+  });
+
+  it('takes the refresh token from standard input with -refresh-token -', async () => {
+    const token = sim.issueRefreshToken();
+    const db = join(temp.path, 'from-stdin', 'tokens.db');
+    const result = await record(['-config', configPath, '-action', 'off', '-refresh-token', '-', '-db', db], {
+      stdin: `${token}\n`,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sim.refreshTokenUseCount(token), 1);
+    const store = TokenStore.open(db);
+    assert.equal(sim.isRefreshTokenValid(store.read('aqara-test')!.refreshToken), true);
+    store.close();
   });
 
   it('never prints a secret', () => {

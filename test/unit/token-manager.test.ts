@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAqaraError } from '../../src/lib/aqara/errors';
 import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../src/lib/tokens/messages';
-import { TokenStore } from '../../src/lib/tokens/store';
+import type { TokenClient } from '../../src/lib/tokens/manager';
+import { TokenStore, TokenStoreError } from '../../src/lib/tokens/store';
 import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
@@ -126,6 +129,17 @@ describe('token manager against the simulator', () => {
     assert.ok(isAqaraError(error) && error.kind === 'access_token');
     assert.equal(h.sim.callCount(REFRESH), 2, 'exactly one extra refresh, no loop');
     assert.equal(h.sim.callCount(RUN), 3);
+  });
+
+  it('treats 804 (token failed) like 108: drops the access token, refreshes once and retries once', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await manager.runScene(SCENE_ID);
+    h.sim.injectFault({ fault: { kind: 'code', code: 804, message: 'token failed' }, intent: RUN, times: 1 });
+    await manager.runScene(SCENE_ID);
+    assert.equal(h.sim.callCount(REFRESH), 2, 'one refresh after the 804');
+    assert.equal(h.sim.callCount(RUN), 3, 'the refused run and its one retry');
+    assert.equal(h.sim.sceneRuns.length, 2);
   });
 
   it('keeps the current refresh token when the answer carries none', async () => {
@@ -531,5 +545,210 @@ describe('review fixes', () => {
     await manager.idle(2000);
     assert.equal(manager.hasUnsavedToken, false);
     assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+  });
+});
+
+/** The simulator's real answer, with the access token Aqara sent replaced: only Aqara's side is altered. */
+function sendingAccessTokens(client: TokenClient, accessTokens: string[]): TokenClient {
+  return {
+    request: <T>(intent: string, data: unknown, token?: string) => client.request<T>(intent, data, token),
+    async refreshToken(refreshToken) {
+      const grant = await client.refreshToken(refreshToken);
+      const replacement = accessTokens.shift();
+      return replacement === undefined ? grant : { ...grant, accessToken: replacement };
+    },
+  };
+}
+
+describe('an access token that cannot be sent', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  for (const [what, bad] of [
+    ['a space', 'two words'],
+    ['a newline', 'line\nbreak'],
+    ['a control character', 'nul\u0000x'],
+    ['nothing', ''],
+    ['an absurd length', 'x'.repeat(5000)],
+  ] as const) {
+    it(`is a failed refresh, not a cached token (${what}), and the rotated refresh token is kept`, async () => {
+      const first = h.seedToken();
+      const manager = h.makeManager({ client: sendingAccessTokens(h.makeClient(), [bad]) });
+      await manager.runScene(SCENE_ID);
+      assert.equal(h.sim.callCount(REFRESH), 2, 'the unusable answer counted as a failed refresh');
+      assert.equal(h.sim.callCount(RUN), 1, 'no call was sent with the unusable token');
+      const sent = h.sim.calls
+        .filter((call) => call.intent === REFRESH)
+        .map((call) => (call.data as { refreshToken: string }).refreshToken);
+      assert.equal(sent[0], first);
+      assert.notEqual(sent[1], first, 'the retry sent the token rotated by the unusable answer');
+      assert.ok(h.sim.calls.every((call) => call.code === 0 || call.intent !== REFRESH));
+      assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+    });
+  }
+
+  it('says what is wrong when Aqara keeps sending one, and caches nothing', async () => {
+    h.seedToken();
+    const manager = h.makeManager({
+      client: sendingAccessTokens(h.makeClient(), ['a b', 'a b', 'a b']),
+    });
+    const error = await rejection(manager.runScene(SCENE_ID));
+    assert.match(error.message, /access token that cannot be used/);
+    assert.equal(h.sim.callCount(RUN), 0);
+    assert.equal(manager.status().access_token_status, 'not_cached');
+    assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+  });
+});
+
+describe('a refresh that sends a rotated token held in memory', () => {
+  it('takes the lease like any other, so another manager waits instead of sending the same token', async () => {
+    const h = await startHarness();
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    const release = (): void => {
+      if (holder.inTransaction) holder.exec('COMMIT');
+    };
+    try {
+      h.seedToken();
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
+      const real = h.makeClient();
+      let inFlight: Promise<unknown> | undefined;
+      const client: TokenClient = {
+        request: <T>(intent: string, data: unknown, token?: string) => real.request<T>(intent, data, token),
+        refreshToken(refreshToken) {
+          const sending = real.refreshToken(refreshToken);
+          if (!inFlight && a.hasUnsavedToken) {
+            // While the held token is on its way: the database frees up, a call retries the write,
+            // and another manager wants a token.
+            release();
+            inFlight = Promise.all([a.runScene(SCENE_ID), h.makeManager().getAccessToken()]);
+          }
+          return sending;
+        },
+      };
+      const a = h.makeManager({ client });
+      const first = a.runScene(SCENE_ID);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      h.store.pragma('query_only = ON');
+      await first;
+      h.store.pragma('query_only = OFF');
+      assert.equal(a.hasUnsavedToken, true);
+
+      // Another process holds the write lock, so the held token cannot be stored before the refresh.
+      holder.exec('BEGIN IMMEDIATE');
+      setTimeout(release, 300);
+      h.sim.expireAccessTokens();
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
+      await a.runScene(SCENE_ID);
+      assert.ok(inFlight, 'the held token was sent');
+      await inFlight;
+
+      const refreshes = h.sim.calls.filter((call) => call.intent === REFRESH);
+      const sent = refreshes.map((call) => (call.data as { refreshToken: string }).refreshToken);
+      assert.equal(new Set(sent).size, sent.length, 'no refresh token was sent twice');
+      assert.ok(
+        refreshes.every((call) => call.code === 0),
+        'Aqara never refused a refresh token',
+      );
+      assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
+    } finally {
+      release();
+      holder.close();
+      await h.close();
+    }
+  });
+});
+
+describe('another process holding the write lock', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!condition()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('a pasted token waits for a lock held 200 ms instead of failing', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    try {
+      h.seedToken();
+      const manager = h.makeManager();
+      holder.exec('BEGIN IMMEDIATE');
+      setTimeout(() => holder.exec('COMMIT'), 200);
+      const pasted = h.sim.issueRefreshToken();
+      await manager.pasteRefreshToken(pasted);
+      assert.equal(h.store.read(CONFIG_ID)?.refreshToken, pasted);
+      assert.equal(manager.state, 'ready');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a pasted token that still meets the lock fails as locked, naming no file', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const holder = new Database(h.dbPath);
+    try {
+      const stored = h.seedToken();
+      const manager = h.makeManager();
+      holder.exec('BEGIN IMMEDIATE');
+      const error = await rejection(manager.pasteRefreshToken(h.sim.issueRefreshToken(), 300));
+      holder.exec('COMMIT');
+      assert.ok(error instanceof TokenStoreError && error.locked, String(error));
+      assert.match(error.message, /another process is writing to it; try again in a few seconds/);
+      assert.ok(!error.message.includes(h.dir));
+      assert.equal(h.store.read(CONFIG_ID)?.refreshToken, stored);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('opening an old-schema database while another process writes comes good by itself', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const path = join(h.dir, 'old', 'tokens.db');
+    mkdirSync(join(h.dir, 'old'), { mode: 0o700 });
+    const other = new Database(path);
+    try {
+      other.pragma('journal_mode = WAL');
+      // The first release's table: no refused_at column yet.
+      other.exec(`CREATE TABLE aqara_tokens (config_id TEXT PRIMARY KEY, refresh_token TEXT NOT NULL,
+        updated_at TEXT NOT NULL, app_id TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 1,
+        lease_owner TEXT, lease_until INTEGER)`);
+      const token = h.sim.issueRefreshToken();
+      other
+        .prepare(
+          'INSERT INTO aqara_tokens (config_id, refresh_token, updated_at, app_id) VALUES (?, ?, ?, ?)',
+        )
+        .run(CONFIG_ID, token, new Date().toISOString(), h.sim.apps[0].appId);
+      other.exec('BEGIN IMMEDIATE');
+      setTimeout(() => other.exec('COMMIT'), 200);
+
+      const store = TokenStore.open(path);
+      try {
+        const manager = h.makeManager({ store });
+        await until(() => manager.state === 'ready', 'the config is ready without a redeploy');
+        await manager.runScene(SCENE_ID);
+        assert.equal(h.sim.isRefreshTokenValid(store.read(CONFIG_ID)!.refreshToken), true);
+        manager.close();
+      } finally {
+        store.close();
+      }
+    } finally {
+      if (other.inTransaction) other.exec('COMMIT');
+      other.close();
+    }
   });
 });

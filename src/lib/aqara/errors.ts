@@ -6,7 +6,7 @@
 export type AqaraErrorKind =
   /** 106, 107, 2002: the app id, key id or app key is wrong. */
   | 'app_credentials'
-  /** 108, 109, 2004, 2005: the access token is dead; refresh once and retry once. */
+  /** 108, 109, 804, 2004, 2005: the access token is dead; refresh once and retry once. */
   | 'access_token'
   /** 2006, 2007: the refresh token is dead; a person must paste a new one. */
   | 'refresh_token'
@@ -67,6 +67,7 @@ const KIND_BY_CODE: ReadonlyMap<number, AqaraErrorKind> = new Map([
   [2002, 'app_credentials'],
   [108, 'access_token'],
   [109, 'access_token'],
+  [804, 'access_token'],
   [2004, 'access_token'],
   [2005, 'access_token'],
   [2006, 'refresh_token'],

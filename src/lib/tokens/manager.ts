@@ -7,7 +7,7 @@ import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../logger';
 import { readExpiresIn } from './expires-in';
 import { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from './messages';
-import { checkRefreshToken } from './refresh-token-format';
+import { accessTokenProblem, checkRefreshToken } from './refresh-token-format';
 import { asRefreshError, describeRefreshFailure } from './refresh-failure';
 import {
   type AccessTokenStatus,
@@ -15,7 +15,7 @@ import {
   type TokenState,
   type TokenStatus,
 } from './status';
-import { newLeaseOwner, type StoredToken, TokenStoreError, type TokenStore } from './store';
+import { logText, newLeaseOwner, type StoredToken, TokenStoreError, type TokenStore } from './store';
 
 export type { AccessTokenStatus, TokenState, TokenStatus } from './status';
 
@@ -89,6 +89,10 @@ const MAX_WRITE_RETRY_MS = 60_000;
 /** How long a refresh waits for another process's SQLite write lock before it gives up. */
 const LOCK_WAIT_MS = 10_000;
 const LOCKED_POLL_MS = 200;
+/** How long a pasted token waits for another process's write lock: a person is waiting for the answer. */
+export const PASTE_LOCK_WAIT_MS = 5_000;
+/** A state read while another process held the lock is read again, at most this far apart. */
+const MAX_STATE_RECHECK_MS = 5_000;
 
 /**
  * One per Aqara account/config. The access token lives only here, in memory. One refresh serves
@@ -114,6 +118,8 @@ export class TokenManager extends EventEmitter {
   private cached: CachedAccessToken | undefined;
   private refreshInFlight: Promise<string> | undefined;
   private unsaved: UnsavedRotation | undefined;
+  /** True while a refresh sends the rotated token held in memory. */
+  private sendingUnsaved = false;
   private writeRetryTimer: NodeJS.Timeout | undefined;
   private writeRetryDelayMs = 1000;
   private lastError: AqaraError | undefined;
@@ -122,6 +128,8 @@ export class TokenManager extends EventEmitter {
   private closed = false;
   private callsInFlight = 0;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  private stateRecheckTimer: NodeJS.Timeout | undefined;
+  private stateRecheckMs = LOCKED_POLL_MS;
   private accessTokenLifetimeMs = DEFAULT_ACCESS_TOKEN_LIFETIME_MS;
   /** Counts pasted tokens: a refresh started before a paste must not overwrite what the paste set. */
   private pasteGeneration = 0;
@@ -226,6 +234,14 @@ export class TokenManager extends EventEmitter {
     return { updatedAt: stored.updatedAt };
   }
 
+  /**
+   * setRefreshToken for a person waiting on an answer: another process's write lock passes within
+   * moments, so it is waited for (without blocking the event loop) before the paste fails.
+   */
+  async pasteRefreshToken(token: string, maxWaitMs = PASTE_LOCK_WAIT_MS): Promise<{ updatedAt: Date }> {
+    return this.waitingForLock(() => this.setRefreshToken(token), maxWaitMs);
+  }
+
   status(): TokenStatus {
     let stored: StoredToken | undefined;
     try {
@@ -322,6 +338,8 @@ export class TokenManager extends EventEmitter {
     this.stopWriteRetry();
     if (this.keepAliveTimer) clearTimeout(this.keepAliveTimer);
     this.keepAliveTimer = undefined;
+    if (this.stateRecheckTimer) clearTimeout(this.stateRecheckTimer);
+    this.stateRecheckTimer = undefined;
   }
 
   /** The one shared refresh: started by whoever needs it first, awaited by everybody else. */
@@ -390,12 +408,12 @@ export class TokenManager extends EventEmitter {
         // A lost answer may have rotated the token on Aqara's side: replaying it blindly is not safe.
         const retry = failure.kind === 'transient' && !failure.answerLost && attempt < this.refreshAttempts;
         if (!retry || this.closed) {
-          this.logger.error(failure.message);
+          this.logger.error(logText(failure));
           this.emit('refresh-failed', failure);
           throw failure;
         }
         const delay = this.refreshBackoffMs * 2 ** (attempt - 1);
-        this.logger.warn(`${failure.message}; retrying the refresh in ${delay} ms (attempt ${attempt + 1})`);
+        this.logger.warn(`${logText(failure)}; retrying the refresh in ${delay} ms (attempt ${attempt + 1})`);
         await this.clock.sleep(delay);
       }
     }
@@ -404,12 +422,13 @@ export class TokenManager extends EventEmitter {
   private async refreshOnce(generation: number): Promise<string> {
     // The quota wait comes before the lease, so a queued refresh never blocks other processes.
     if (this.rateLimiter) await this.rateLimiter.acquire('config.auth.refreshToken');
-    const sent = this.unsaved?.token ?? (await this.takeLease());
+    const sent = await this.leaseTokenToSend();
     let grant: TokenGrant;
+    this.sendingUnsaved = this.unsaved !== undefined;
     try {
       grant = await this.client.refreshToken(sent);
     } catch (error) {
-      if (!this.unsaved) this.store.releaseLease(this.configId, this.leaseOwner);
+      this.store.releaseLease(this.configId, this.leaseOwner);
       if (isRateLimited(error)) this.rateLimiter?.penalize();
       const failure = describeRefreshFailure(error, this.lastRefreshAnswerLost);
       if (generation === this.pasteGeneration) {
@@ -419,11 +438,26 @@ export class TokenManager extends EventEmitter {
       }
       if (failure.kind === 'refresh_token') this.markRefused(sent);
       throw failure;
+    } finally {
+      this.sendingUnsaved = false;
     }
     if (grant.refreshToken && grant.refreshToken !== sent) {
       await this.commitRotation(sent, grant.refreshToken);
     } else if (!this.unsaved) {
       this.recordRenewal(sent);
+    } else {
+      this.store.releaseLease(this.configId, this.leaseOwner);
+    }
+    // Checked only now: a rotated refresh token in the same answer is the only live one and is kept.
+    const unusable = accessTokenProblem(grant.accessToken);
+    if (unusable !== undefined) {
+      throw new AqaraError(
+        `token refresh failed: Aqara sent an access token that cannot be used (${unusable})`,
+        {
+          kind: 'transient',
+          intent: 'config.auth.refreshToken',
+        },
+      );
     }
     // The callers waiting on this refresh get its access token, but after a paste it is not kept.
     if (generation !== this.pasteGeneration) return grant.accessToken;
@@ -433,6 +467,29 @@ export class TokenManager extends EventEmitter {
     this.logger.info('access token refreshed');
     this.emit('refreshed');
     return grant.accessToken;
+  }
+
+  /**
+   * Every refresh takes the lease, one that sends a rotated token held in memory too: otherwise another
+   * process could take the lease meanwhile and send the same token once the write retry has stored it.
+   * Only a database nobody can write excuses the lease: nobody else can take it or store a token then.
+   */
+  private async leaseTokenToSend(): Promise<string> {
+    if (!this.unsaved) return this.takeLease();
+    let leased: string;
+    try {
+      leased = await this.takeLease();
+    } catch (error) {
+      const unwritable = error instanceof TokenStoreError && !error.locked;
+      if (!unwritable || !this.unsaved) throw error;
+      return this.unsaved.token;
+    }
+    const unsaved = this.unsaved;
+    if (!unsaved || leased === unsaved.replaces) return unsaved?.token ?? leased;
+    // The row moved on while we waited (our token got written, or somebody pasted one): the row wins.
+    this.unsaved = undefined;
+    this.stopWriteRetry();
+    return leased;
   }
 
   /** Waits while another process refreshes, then takes the lease on the newest stored token. */
@@ -454,7 +511,7 @@ export class TokenManager extends EventEmitter {
       if (this.clock.now() > (lease.outcome === 'locked' ? lockDeadline : deadline)) {
         const why =
           lease.outcome === 'locked'
-            ? `token database ${this.store.path}: another process has held its write lock too long; not refreshing`
+            ? 'token database: another process has held its write lock too long; not refreshing, try again shortly'
             : 'another process has been refreshing the Aqara token for too long; try again';
         throw new AqaraError(why, { kind: lease.outcome === 'locked' ? 'storage' : 'transient' });
       }
@@ -482,7 +539,7 @@ export class TokenManager extends EventEmitter {
       this.unsaved = { token: rotated, replaces };
       this.lastError = error as AqaraError;
       this.logger.error(
-        `the rotated refresh token could not be saved and is held in memory only: ${(error as Error).message}. ` +
+        `the rotated refresh token could not be saved and is held in memory only: ${logText(error)}. ` +
           'It will be written as soon as the database accepts it; until then a restart would lose it.',
       );
       this.scheduleWriteRetry();
@@ -490,11 +547,16 @@ export class TokenManager extends EventEmitter {
   }
 
   /** Another process's write lock passes within moments: wait for it rather than hold the token in memory. */
-  private async commitWaitingForLock(replaces: string, rotated: string): Promise<'saved' | 'superseded'> {
-    const deadline = this.clock.now() + LOCK_WAIT_MS;
+  private commitWaitingForLock(replaces: string, rotated: string): Promise<'saved' | 'superseded'> {
+    return this.waitingForLock(() => this.writeRotation(replaces, rotated), LOCK_WAIT_MS);
+  }
+
+  /** Runs a store operation again while another connection holds SQLite's write lock, up to maxWaitMs. */
+  private async waitingForLock<T>(operation: () => T, maxWaitMs: number): Promise<T> {
+    const deadline = this.clock.now() + maxWaitMs;
     for (;;) {
       try {
-        return this.writeRotation(replaces, rotated);
+        return operation();
       } catch (error) {
         if (!(error instanceof TokenStoreError && error.locked) || this.clock.now() >= deadline) throw error;
         await this.clock.sleep(LOCKED_POLL_MS);
@@ -508,7 +570,7 @@ export class TokenManager extends EventEmitter {
       this.store.recordRenewal(this.configId, this.leaseOwner, token, new Date(this.clock.now()));
     } catch (error) {
       this.store.releaseLease(this.configId, this.leaseOwner);
-      this.logger.warn(`could not record the refresh time: ${(error as Error).message}`);
+      this.logger.warn(`could not record the refresh time: ${logText(error)}`);
     }
   }
 
@@ -517,7 +579,7 @@ export class TokenManager extends EventEmitter {
     try {
       this.store.markRefused(this.configId, token, new Date(this.clock.now()));
     } catch (error) {
-      this.logger.warn(`could not record that Aqara refused the refresh token: ${(error as Error).message}`);
+      this.logger.warn(`could not record that Aqara refused the refresh token: ${logText(error)}`);
     }
   }
 
@@ -535,6 +597,12 @@ export class TokenManager extends EventEmitter {
   private retryUnsavedWrite(): void {
     const unsaved = this.unsaved;
     if (!unsaved) return;
+    // Storing the token being sent would release the lease while it is in flight; its refresh stores
+    // what replaces it anyway.
+    if (this.sendingUnsaved) {
+      this.scheduleWriteRetry();
+      return;
+    }
     try {
       this.writeRotation(unsaved.replaces, unsaved.token);
       this.unsaved = undefined;
@@ -593,11 +661,24 @@ export class TokenManager extends EventEmitter {
     }
     try {
       const stored = this.store.read(this.configId);
+      this.stateRecheckMs = LOCKED_POLL_MS;
       if (!stored) return 'no_token';
       return stored.refusedAt ? 'expired' : 'ready';
-    } catch {
+    } catch (error) {
+      // Another process's write lock passes by itself: look again rather than show an error until a redeploy.
+      if (error instanceof TokenStoreError && error.locked) this.scheduleStateRecheck();
       return 'error';
     }
+  }
+
+  private scheduleStateRecheck(): void {
+    if (this.stateRecheckTimer || this.closed) return;
+    this.stateRecheckTimer = setTimeout(() => {
+      this.stateRecheckTimer = undefined;
+      this.stateRecheckMs = Math.min(this.stateRecheckMs * 2, MAX_STATE_RECHECK_MS);
+      this.updateState();
+    }, this.stateRecheckMs);
+    this.stateRecheckTimer.unref();
   }
 
   private updateState(forceEmit = false): void {

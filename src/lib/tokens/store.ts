@@ -1,7 +1,17 @@
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AqaraError } from '../aqara/errors';
 
 /**
@@ -58,6 +68,7 @@ CREATE TABLE IF NOT EXISTS aqara_tokens (
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 
 function isLockedError(error: unknown): boolean {
+  if (error instanceof TokenStoreError) return error.locked;
   const code = (error as { code?: unknown }).code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
@@ -66,20 +77,50 @@ export function defaultTokenDbPath(userDir: string): string {
   return join(userDir, 'aqara-cloud', 'tokens.db');
 }
 
-/** Lease owners made by this process: a holder with our host and pid but not in here died before us. */
+/** Lease owners made by this process: a holder with our identity and pid but not in here died before us. */
 const ownLeaseOwners = new Set<string>();
 
-/** A lease owner names its host and pid so a lease left by a killed process can be taken over at once. */
+/** Stands for a namespace or boot this process cannot name: it never equals anything, so proves nothing. */
+const UNKNOWN = '?';
+
+function readProcText(read: () => string): string {
+  try {
+    return read().trim() || UNKNOWN;
+  } catch {
+    return UNKNOWN;
+  }
+}
+
+/**
+ * What makes a pid mean the same process to two processes: the same host, the same pid namespace and
+ * the same boot. Containers with host networking share the hostname but not the pid namespace, and two
+ * machines with a default hostname (and the initial pid namespace's fixed inode) differ only in their
+ * boot id. Where /proc cannot say, nothing is proved and a lease is waited out.
+ */
+const pidScope = ((): string => {
+  const namespace = readProcText(() => readlinkSync('/proc/self/ns/pid').replace(/^pid:\[(\d+)\]$/, '$1'));
+  const boot = readProcText(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+  return `${hostname()}/${namespace}/${boot}`;
+})();
+
+/**
+ * A lease owner names its pid scope and pid, `host/pidns/boot/pid/instance`, so a lease left by a
+ * killed process can be taken over at once when that is provable.
+ */
 export function newLeaseOwner(instance: string): string {
-  const owner = `${hostname()}/${process.pid}/${instance}`;
+  const owner = `${pidScope}/${process.pid}/${instance}`;
   ownLeaseOwners.add(owner);
   return owner;
 }
 
+/** Alive unless provably dead: any doubt (another host, namespace or boot, an older format) waits for expiry. */
 function isLeaseHolderAlive(holder: string): boolean {
-  const [host, pidText] = holder.split('/');
+  const parts = holder.split('/');
+  if (parts.length !== 5) return true;
+  const [host, namespace, boot, pidText] = parts;
+  if (`${host}/${namespace}/${boot}` !== pidScope || pidScope.includes(UNKNOWN)) return true;
   const pid = Number(pidText);
-  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return true;
+  if (!Number.isInteger(pid) || pid <= 0) return true;
   // A restarted container often gets the same pid again: the old process's lease is not ours.
   if (pid === process.pid) return ownLeaseOwners.has(holder);
   try {
@@ -90,22 +131,98 @@ function isLeaseHolderAlive(holder: string): boolean {
   }
 }
 
-/** A storage failure; `locked` when another connection held the write lock, which passes by itself. */
+/**
+ * A storage failure; `locked` when another connection held the write lock, which passes by itself.
+ * Its message is for users (what failed, what to do) and names neither the file nor SQLite's text:
+ * it reaches route answers, statuses and flows. `logDetail` has both, for the log only.
+ */
 export class TokenStoreError extends AqaraError {
   readonly locked: boolean;
-  constructor(message: string, locked: boolean) {
+  readonly logDetail: string;
+  constructor(message: string, locked: boolean, logDetail: string = message) {
     super(message, { kind: 'storage' });
     this.name = 'TokenStoreError';
     this.locked = locked;
+    this.logDetail = logDetail;
   }
 }
 
+/** The text for a log line: a storage failure's full detail, anything else's message. */
+export function logText(error: unknown): string {
+  if (error instanceof TokenStoreError) return error.logDetail;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Refused because a link could send the token (or its -wal) to a file somebody else chose. */
+const SYMLINK = 'SYMLINK_REFUSED';
+
+/** SQLite's and the file system's codes, grouped by what a user can do about them. */
+const ADVICE: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^SQLITE_(BUSY|LOCKED)/, 'another process is writing to it; try again in a few seconds'],
+  [/^(SQLITE_FULL|ENOSPC|EDQUOT)/, 'the disk is full; free some space'],
+  [
+    /^(SQLITE_READONLY|SQLITE_PERM|SQLITE_AUTH|EACCES|EPERM|EROFS)/,
+    'no permission to write it; check the owner and mode of the file and its folder',
+  ],
+  [
+    /^(SQLITE_CANTOPEN|ENOENT|ENOTDIR|EISDIR)/,
+    'it cannot be opened; check that its folder exists and may be written',
+  ],
+  [
+    /^(SQLITE_CORRUPT|SQLITE_NOTADB)/,
+    'the file is damaged or is not a token database; move it away and paste the refresh token again',
+  ],
+  [/^SQLITE_IOERR/, 'the disk reported an error; check the disk'],
+  [
+    new RegExp(`^${SYMLINK}$`),
+    'its file or folder is a symbolic link, which is refused; point the setting at the real file',
+  ],
+];
+
+function codeOf(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown';
+  return (error as NodeJS.ErrnoException).code ?? error.name;
+}
+
 function storageError(action: string, dbPath: string, error: unknown): TokenStoreError {
-  const reason =
-    error instanceof Error
-      ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}`
-      : 'unknown';
-  return new TokenStoreError(`token database ${dbPath}: cannot ${action} (${reason})`, isLockedError(error));
+  if (error instanceof TokenStoreError) return error;
+  const code = codeOf(error);
+  const advice = ADVICE.find(([pattern]) => pattern.test(code))?.[1] ?? 'see the log for the reason';
+  const raw = error instanceof Error ? error.message : 'unknown';
+  return new TokenStoreError(
+    `token database ${basename(dbPath)}: cannot ${action} (${code}): ${advice}; the log names its full path`,
+    isLockedError(error),
+    `token database ${dbPath}: cannot ${action} (${code}: ${raw})`,
+  );
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function refuseSymlink(path: string, stats: Stats | undefined): void {
+  if (stats?.isSymbolicLink()) {
+    throw Object.assign(new Error(`${path} is a symbolic link`), { code: SYMLINK });
+  }
+}
+
+/**
+ * Sets the mode. A file or folder of another owner (a database shared with another user, a folder an
+ * administrator made) cannot be changed: it is accepted only when none of the `forbidden` bits are
+ * set, i.e. nobody else can read the file, or write into the folder; anything more open is refused.
+ */
+function restrictMode(path: string, mode: number, forbidden: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    if ((lstatSync(path).mode & forbidden) !== 0) throw error;
+  }
 }
 
 function toStoredToken(row: TokenRow): StoredToken {
@@ -123,7 +240,8 @@ export class TokenStore {
 
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly selectRow: Database.Statement<[string], TokenRow>;
+  /** Prepared once the schema is known to be current. */
+  private selectRowStatement: Database.Statement<[string], TokenRow> | undefined;
 
   /** One connection per file per process: the in-process single-flight relies on sharing it. */
   static open(dbPath: string, options: { busyTimeoutMs?: number } = {}): TokenStore {
@@ -139,18 +257,44 @@ export class TokenStore {
   private constructor(path: string, busyTimeoutMs: number) {
     this.path = path;
     try {
-      TokenStore.prepareFile(path);
+      TokenStore.prepareFiles(path);
       this.db = new Database(path, { timeout: busyTimeoutMs });
-      this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      this.db.exec(SCHEMA);
-      TokenStore.migrate(this.db);
     } catch (error) {
       throw storageError('open', path, error);
     }
-    this.selectRow = this.db.prepare<[string], TokenRow>(
+    try {
+      this.ensureSchema();
+    } catch (error) {
+      // Another process writing while an old schema needs a column: every use tries again, so the
+      // store comes good by itself instead of failing until a restart.
+      if (!(error instanceof TokenStoreError && error.locked)) {
+        this.db.close();
+        throw error;
+      }
+    }
+  }
+
+  /** WAL mode, the table and its later columns; needs the write lock only when something changes. */
+  private ensureSchema(): Database.Statement<[string], TokenRow> {
+    if (this.selectRowStatement) return this.selectRowStatement;
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec(SCHEMA);
+      TokenStore.migrate(this.db);
+      // SQLite has made the -wal and -shm files by now.
+      TokenStore.prepareFiles(this.path);
+    } catch (error) {
+      throw storageError('open', this.path, error);
+    }
+    this.selectRowStatement = this.db.prepare<[string], TokenRow>(
       'SELECT refresh_token, updated_at, app_id, generation, lease_owner, lease_until, refused_at FROM aqara_tokens WHERE config_id = ?',
     );
+    return this.selectRowStatement;
+  }
+
+  private get selectRow(): Database.Statement<[string], TokenRow> {
+    return this.ensureSchema();
   }
 
   /** Databases made by an earlier version lack later columns; adding one keeps every stored token. */
@@ -162,23 +306,31 @@ export class TokenStore {
   }
 
   /**
-   * The folder and the file get their modes before SQLite opens the file, so there is never a moment
-   * when another user could read a token. SQLite gives the -wal and -shm files the database's mode.
+   * On every open, whatever made them: the folder 0700, the database and its -wal and -shm 0600 (a
+   * stale -wal left world-readable by an older version holds tokens). Links are refused. The file is
+   * made before SQLite opens it, so there is never a moment when another user could read a token.
    */
-  private static prepareFile(path: string): void {
+  private static prepareFiles(path: string): void {
     const folder = dirname(path);
-    if (!existsSync(folder)) {
-      mkdirSync(folder, { recursive: true, mode: 0o700 });
-      chmodSync(folder, 0o700);
+    const folderStats = lstatOrUndefined(folder);
+    refuseSymlink(folder, folderStats);
+    if (!folderStats) mkdirSync(folder, { recursive: true, mode: 0o700 });
+    restrictMode(folder, 0o700, 0o022);
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      const stats = lstatOrUndefined(file);
+      refuseSymlink(file, stats);
+      if (stats) restrictMode(file, 0o600, 0o077);
     }
-    if (!existsSync(path)) {
-      closeSync(openSync(path, 'a', 0o600));
+    if (!lstatOrUndefined(path)) {
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
+      closeSync(openSync(path, flags, 0o600));
+      restrictMode(path, 0o600, 0o077);
     }
-    chmodSync(path, 0o600);
   }
 
   read(configId: string): StoredToken | undefined {
     try {
+      this.ensureSchema();
       const row = this.selectRow.get(configId);
       return row ? toStoredToken(row) : undefined;
     } catch (error) {
@@ -189,6 +341,7 @@ export class TokenStore {
   /** A token a person pasted replaces whatever is stored, and cancels any refresh in flight elsewhere. */
   write(configId: string, refreshToken: string, appId: string, now: Date = new Date()): StoredToken {
     try {
+      this.ensureSchema();
       this.db
         .prepare(
           `INSERT INTO aqara_tokens (config_id, refresh_token, updated_at, app_id, generation)
@@ -214,6 +367,7 @@ export class TokenStore {
    */
   acquireRefreshLease(configId: string, owner: string, now: number, leaseMs: number): LeaseResult {
     try {
+      this.ensureSchema();
       const take = this.db.transaction((): LeaseResult => {
         const row = this.selectRow.get(configId);
         if (!row) return { outcome: 'no_token' };
@@ -254,6 +408,7 @@ export class TokenStore {
     now: Date = new Date(),
   ): CommitResult {
     try {
+      this.ensureSchema();
       const commit = this.db.transaction((): CommitResult => {
         const swapped = this.db
           .prepare(
@@ -278,6 +433,7 @@ export class TokenStore {
    */
   recordRenewal(configId: string, owner: string, token: string, now: Date = new Date()): void {
     try {
+      this.ensureSchema();
       this.db
         .prepare(
           `UPDATE aqara_tokens SET updated_at = ?, refused_at = NULL,
@@ -294,6 +450,7 @@ export class TokenStore {
   /** Aqara said this token is dead; only that token is marked, not one pasted meanwhile. */
   markRefused(configId: string, token: string, now: Date = new Date()): void {
     try {
+      this.ensureSchema();
       this.db
         .prepare('UPDATE aqara_tokens SET refused_at = ? WHERE config_id = ? AND refresh_token = ?')
         .run(now.toISOString(), configId, token);
@@ -318,6 +475,7 @@ export class TokenStore {
 
   delete(configId: string): void {
     try {
+      this.ensureSchema();
       this.db.prepare('DELETE FROM aqara_tokens WHERE config_id = ?').run(configId);
     } catch (error) {
       throw storageError('delete the refresh token', this.path, error);
