@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../../tools/lib/repo';
 
 /**
  * Starts a real Node-RED (its red.js, as `node-red` would) as a child process, so a test sees what a
@@ -11,11 +12,11 @@ import { createInterface } from 'node:readline';
  */
 
 /**
- * The compatibility run (scripts/compat.ts) points these at another Node-RED release and another
+ * The compatibility run (tools/compat/run.ts) points these at another Node-RED release and another
  * Node.js binary; by default the project's own Node-RED runs on the Node.js running the tests.
  */
 export const NODE_RED_MAIN =
-  process.env.AQARA_NODE_RED_MAIN ?? resolve(__dirname, '..', '..', 'node_modules', 'node-red', 'red.js');
+  process.env.AQARA_NODE_RED_MAIN ?? join(REPO_ROOT, 'node_modules', 'node-red', 'red.js');
 export const NODE_BINARY = process.env.AQARA_NODE_BIN ?? process.execPath;
 
 const DEFAULT_START_TIMEOUT_MS = 60_000;

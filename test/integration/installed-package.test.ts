@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
+import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
 import { NodeRedProcess, type NodeRedSettings } from '../helpers/node-red-process';
 import { assertNoSecrets } from '../helpers/secrets';
 import { makeTempDir } from '../helpers/temp-dir';
@@ -17,8 +18,6 @@ import { makeTempDir } from '../helpers/temp-dir';
  * entry, a broken `node-red` section or an unbuilt dist/ fails here and nowhere else.
  */
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const PACKAGE_NAME = '@metron/node-red-aqara-cloud';
 const NODE_TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
 
 // better-sqlite3 is compiled from source during the install (no prebuilt binaries are reachable).

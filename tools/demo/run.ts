@@ -1,21 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { NodeRedAdmin } from './demo/admin-client';
-import { DEMO_CONFIG_ID, demoFlow, retargetSimulator } from './demo/flow';
-import { NodeRedChild } from './demo/node-red-child';
-import {
-  DEMO_DIR,
-  FLOWS_FILE,
-  HOST,
-  NODE_RED_MAIN,
-  NODE_RED_PORT,
-  REPO_ROOT,
-  TOKEN_DB_FILE,
-} from './demo/paths';
-import { isPortFree } from './demo/ports';
-import { ensureRefreshToken } from './demo/refresh-token';
-import { writeDemoSettings } from './demo/settings';
-import { DEMO_APP, DEMO_SCENES, type DemoSimulator, startDemoSimulator } from './demo/simulator';
+import { NodeRedAdmin } from './admin-client';
+import { DEMO_CONFIG_ID, demoFlow, retargetSimulator } from './flow';
+import { NodeRedChild } from './node-red-child';
+import { DEMO_DIR, FLOWS_FILE, HOST, NODE_RED_MAIN, NODE_RED_PORT, REPO_ROOT, TOKEN_DB_FILE } from './paths';
+import { isPortFree } from './ports';
+import { ensureRefreshToken } from './refresh-token';
+import { writeDemoSettings } from './settings';
+import { DEMO_APP, DEMO_SCENES, type DemoSimulator, startDemoSimulator } from './simulator';
 
 /**
  * `npm start`: the Aqara simulator, a Node-RED that loads this package straight from the build, and a

@@ -191,7 +191,7 @@ export function renderReport(results: SuiteResults, info: RunInfo): string {
   const out: string[] = [];
   out.push('# Reliability figures', '');
   out.push(
-    `Written by \`npm run test:reliability\` (reliability/run.ts, preset ${info.preset}) on ${info.startedAt.toISOString()}, ` +
+    `Written by \`npm run test:reliability\` (tools/reliability/run.ts, preset ${info.preset}) on ${info.startedAt.toISOString()}, ` +
       `commit ${info.commit}, Node ${info.node}, ${info.platform}, ${info.cpus} cores. Seed ${info.seed} ` +
       `(repeat with \`RELIABILITY_SEED=${info.seed} npm run test:reliability\`). The run took ${minutes(info.durationMs)}.`,
     '',

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import prettier from 'prettier';
-import { REPO_ROOT } from './lib/child';
+import { REPO_ROOT } from '../lib/repo';
 import type { ScenarioOutcome } from './lib/outcome';
 import { chooseSeed } from './lib/prng';
 import { FAST, FULL } from './presets';

@@ -2,7 +2,7 @@
  * Preload for `node-red-dev validate` (audited against node-red-dev 0.1.6) so it can run where the
  * Node-RED flow library's catalogue is not reachable:
  *
- *   node --require scripts/validate/offline-catalogue.cjs node_modules/.bin/node-red-dev validate -p <dir>
+ *   node --require tools/validate/offline-catalogue.cjs node_modules/.bin/node-red-dev validate -p <dir>
  *
  * What node-red-dev 0.1.6 fetches, and with what:
  *   - axios   https://catalogue.nodered.org/catalogue.json   P08 (similar names), N01 (unique node types)
@@ -24,7 +24,7 @@
  *    meaningless, and the caller must replace them with "not run". The ledger says which hosts failed.
  *
  * Every request, failure and placeholder is appended as one JSON line to NRD_OFFLINE_LEDGER (when set)
- * and announced on stderr, so nothing this file does is silent. scripts/validate/run.ts reads the ledger
+ * and announced on stderr, so nothing this file does is silent. tools/validate/run.ts reads the ledger
  * and rewrites the affected checks; run by hand, read the stderr notes.
  *
  * CommonJS on purpose: `--require` loads it synchronously, before node-red-dev requires axios.

@@ -4,14 +4,14 @@
  * `files`, a stale dist/ or a broken example is seen as the flow library would see it.
  *
  * node-red-dev needs catalogue.nodered.org (P08, N01), which is not reachable from here, and the npm
- * registry (P06, P07, D02, D03). It runs under scripts/validate/offline-catalogue.cjs, which answers the
+ * registry (P06, P07, D02, D03). It runs under tools/validate/offline-catalogue.cjs, which answers the
  * catalogue as unreachable and keeps a ledger of every request. node-red-dev would score the empty
  * placeholder it is then given as a pass, and it shrugs off failed registry requests (D02 "passes"),
  * so every check fed by a host that was blocked or failed is rewritten here to "not run", with the
  * reason, and node-red-dev's discarded result kept beside it. A check is never reported as passed on
  * data that did not come from where node-red-dev thinks it came from.
  *
- * Usage: node --import tsx scripts/validate/run.ts [--output <file>] [--offline]
+ * Usage: node --import tsx tools/validate/run.ts [--output <file>] [--offline]
  *   --output   where the scorecard goes (default docs/scorecard.json)
  *   --offline  block the npm registry too: nothing leaves this machine, registry checks are "not run"
  * Prints one summary line last; exits non-zero if any check failed or the run itself went wrong.
@@ -20,8 +20,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { REPO_ROOT as ROOT } from '../lib/repo';
 
-const ROOT = resolve(__dirname, '..', '..');
 const PRELOAD = join(__dirname, 'offline-catalogue.cjs');
 const DEFAULT_OUTPUT = join(ROOT, 'docs', 'scorecard.json');
 
@@ -340,7 +340,7 @@ function main(): number {
   const tool = nodeRedDev();
   if (tool.version !== AUDITED_VERSION) {
     console.error(
-      `node-red-dev ${tool.version} is installed, but scripts/validate was written against ${AUDITED_VERSION}: ` +
+      `node-red-dev ${tool.version} is installed, but tools/validate was written against ${AUDITED_VERSION}: ` +
         'read its validate command again (which checks fetch what) before trusting its scorecard',
     );
     return 1;

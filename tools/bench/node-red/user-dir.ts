@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '../../test/helpers/temp-dir';
+import { makeTempDir } from '../../../test/helpers/temp-dir';
 import { DIST_DIR, REPO_ROOT } from '../paths';
 import type { FlowNode } from './flows';
 

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { makeTempDir } from '../../test/helpers/temp-dir';
+import { makeTempDir } from '../../../test/helpers/temp-dir';
 import { BENCH_SCENE_ID, type BenchFixture } from '../fixture';
 import { count, mebibytes } from '../format';
 import type { Sizes } from '../options';

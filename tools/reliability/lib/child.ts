@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { REPO_ROOT } from '../../lib/repo';
 import { createInterface } from 'node:readline';
 import type { ChildEvent } from './protocol';
 
@@ -9,7 +10,6 @@ import type { ChildEvent } from './protocol';
  * run leaves a refresher or a lock holder behind.
  */
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const FIXTURES = resolve(REPO_ROOT, 'test', 'fixtures');
 
 const live = new Set<ChildProcess>();

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { AqaraError, type AqaraErrorKind } from '../../src/lib/aqara/errors';
+import { AqaraError, type AqaraErrorKind } from '../../../src/lib/aqara/errors';
 
 /**
  * What makes a failure "clear" for a user reading a Catch node or a log: an AqaraError with a known

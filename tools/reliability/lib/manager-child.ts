@@ -1,5 +1,5 @@
-import { AqaraClient, type TokenGrant } from '../../src/lib/aqara/client';
-import type { TokenClient } from '../../src/lib/tokens/manager';
+import { AqaraClient, type TokenGrant } from '../../../src/lib/aqara/client';
+import type { TokenClient } from '../../../src/lib/tokens/manager';
 
 /**
  * The start-up the manager-running children (test/fixtures/reliability-*.ts) share. Their argv is

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { TokenStore } from '../../src/lib/tokens/store';
+import { TokenStore } from '../../../src/lib/tokens/store';
 import { type Category, type HostileRequest, hostileRequests } from '../lib/hostile-requests';
 import { startLab } from '../lib/lab';
 import {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { TokenStore } from '../../src/lib/tokens/store';
+import { TokenStore } from '../../../src/lib/tokens/store';
 import { sleep } from '../lib/child';
 import { REFRESH_INTENT, SCENE_ID, startLab } from '../lib/lab';
 import {
