@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
-import { NodeRedProcess, type NodeRedSettings } from '../helpers/node-red-process';
+import { NodeRedProcess, type NodeRedSettings } from '../../tools/lib/node-red-process';
 import { assertNoSecrets } from '../helpers/secrets';
 import { makeTempDir } from '../helpers/temp-dir';
 

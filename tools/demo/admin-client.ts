@@ -33,21 +33,6 @@ export class NodeRedAdmin {
     return { status: response.status, text: await response.text() };
   }
 
-  /** Polls until the admin API answers; gives up when `alive` says Node-RED has gone or time runs out. */
-  async waitUntilUp(alive: () => boolean, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (!alive()) throw new Error('Node-RED exited while starting (see its log above)');
-      try {
-        if ((await this.request('settings')).status === 200) return;
-      } catch {
-        // Not listening yet.
-      }
-      await delay(POLL_MS);
-    }
-    throw new Error(`Node-RED did not answer on ${this.baseUrl} within ${timeoutMs / 1000} s`);
-  }
-
   async getFlows(): Promise<FlowNode[]> {
     const { status, text } = await this.request('flows', {
       headers: { Accept: 'application/json', 'Node-RED-API-Version': 'v1' },

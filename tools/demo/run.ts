@@ -1,23 +1,30 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { NODE_RED_MAIN, NodeRedProcess } from '../lib/node-red-process';
+import { isPortFree } from '../lib/ports';
 import { NodeRedAdmin } from './admin-client';
 import { DEMO_CONFIG_ID, demoFlow, retargetSimulator } from './flow';
-import { NodeRedChild } from './node-red-child';
-import { DEMO_DIR, FLOWS_FILE, HOST, NODE_RED_MAIN, NODE_RED_PORT, REPO_ROOT, TOKEN_DB_FILE } from './paths';
-import { isPortFree } from './ports';
+import { DEMO_DIR, FLOWS_FILE, HOST, NODE_RED_PORT, REPO_ROOT, TOKEN_DB_FILE, USER_DIR } from './paths';
 import { ensureRefreshToken } from './refresh-token';
-import { writeDemoSettings } from './settings';
+import { DEMO_SETTINGS } from './settings';
 import { DEMO_APP, DEMO_SCENES, type DemoSimulator, startDemoSimulator } from './simulator';
 
 /**
  * `npm start`: the Aqara simulator, a Node-RED that loads this package straight from the build, and a
  * demo flow that already holds a working refresh token. State lives in .demo/, so a second `npm start`
  * picks up where the first left off (the user's flow edits, the rotated token, the simulator's ledger).
+ * SIGINT or SIGTERM (Ctrl+C, or either sent to npm, whose script execs this process) stops Node-RED
+ * and the simulator, and the process exits once both ports are released.
  */
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const BUILT_NODE = join(REPO_ROOT, 'dist', 'nodes', 'aqara-config.js');
-const EDITOR_URL = `http://${HOST}:${NODE_RED_PORT}`;
+
+/** Inside the repository a short relative path; a state folder elsewhere (AQARA_DEMO_DIR) in full. */
+function shown(path: string): string {
+  const inside = relative(REPO_ROOT, path);
+  return inside.startsWith('..') ? path : inside;
+}
 
 function say(line: string): void {
   process.stdout.write(`[demo] ${line}\n`);
@@ -31,7 +38,7 @@ async function prepareFlow(admin: NodeRedAdmin, sim: DemoSimulator): Promise<voi
   const flows = await admin.getFlows();
   if (flows.length === 0) {
     await admin.deployFlows(demoFlow(sim.url, DEMO_APP, DEMO_SCENES));
-    say(`deployed the demo flow to ${relative(REPO_ROOT, FLOWS_FILE)}`);
+    say(`deployed the demo flow to ${shown(FLOWS_FILE)}`);
     return;
   }
   const moved = retargetSimulator(flows, sim.url);
@@ -41,11 +48,8 @@ async function prepareFlow(admin: NodeRedAdmin, sim: DemoSimulator): Promise<voi
   }
 }
 
-async function provision(admin: NodeRedAdmin, node: NodeRedChild, sim: DemoSimulator): Promise<void> {
-  const alive = (): boolean => node.running;
-  await admin.waitUntilUp(alive, STARTUP_TIMEOUT_MS);
+async function provision(admin: NodeRedAdmin, red: NodeRedProcess, sim: DemoSimulator): Promise<void> {
   await prepareFlow(admin, sim);
-
   const hasConfig = (await admin.getFlows()).some((flowNode) => flowNode.id === DEMO_CONFIG_ID);
   if (!hasConfig) {
     say(
@@ -53,14 +57,14 @@ async function provision(admin: NodeRedAdmin, node: NodeRedChild, sim: DemoSimul
     );
     return;
   }
-  const status = await admin.waitForConfig(DEMO_CONFIG_ID, alive, STARTUP_TIMEOUT_MS);
+  const status = await admin.waitForConfig(DEMO_CONFIG_ID, () => red.running, STARTUP_TIMEOUT_MS);
   const outcome = await ensureRefreshToken(
     admin,
     sim.simulator,
     DEMO_CONFIG_ID,
     status.body.configured === true,
   );
-  const where = relative(REPO_ROOT, TOKEN_DB_FILE);
+  const where = shown(TOKEN_DB_FILE);
   if (outcome === 'kept') say(`the refresh token in ${where} is still valid on the simulator`);
   else if (outcome === 'stored') say(`stored a refresh token from the simulator in ${where}`);
   else say(`the simulator no longer knew the token in ${where}; stored a fresh one`);
@@ -76,52 +80,59 @@ async function main(): Promise<number> {
     return 1;
   }
   // Checked before anything starts: a second demo on the same user directory would corrupt its state.
-  if (!(await isPortFree(HOST, NODE_RED_PORT))) {
+  if (NODE_RED_PORT !== 0 && !(await isPortFree(HOST, NODE_RED_PORT))) {
     process.stderr.write(
       `port ${NODE_RED_PORT} on ${HOST} is in use (another Node-RED, or a demo still running?); stop it and retry\n`,
     );
     return 1;
   }
-  mkdirSync(DEMO_DIR, { recursive: true, mode: 0o700 });
-  writeDemoSettings();
+  mkdirSync(USER_DIR, { recursive: true, mode: 0o700 });
 
-  const sim = await startDemoSimulator();
-  say(`Aqara simulator: ${sim.url}${sim.onPreferredPort ? '' : ' (port 8089 was taken)'}`);
-  const node = new NodeRedChild();
-
-  let stopping = false;
-  let failed = false;
+  const stop = new AbortController();
   const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
+    if (stop.signal.aborted) return;
     say(`${signal}: stopping Node-RED and the simulator`);
-    void node.stop(signal);
+    stop.abort();
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 
+  const sim = await startDemoSimulator();
+  say(`Aqara simulator: ${sim.url}${sim.onPreferredPort ? '' : ' (the preferred port was taken)'}`);
+  let red: NodeRedProcess | undefined;
+  let failed = false;
   try {
-    await provision(new NodeRedAdmin(`${EDITOR_URL}/`), node, sim);
-    say(`Node-RED editor: ${EDITOR_URL} \u2014 click an inject button (Ctrl+C stops the demo)`);
+    red = await NodeRedProcess.start({
+      userDir: USER_DIR,
+      settings: DEMO_SETTINGS,
+      port: NODE_RED_PORT,
+      echo: true,
+      startTimeoutMs: STARTUP_TIMEOUT_MS,
+      signal: stop.signal,
+    });
+    await provision(new NodeRedAdmin(red.url), red, sim);
+    say(
+      `Node-RED editor: ${red.url} (Node-RED pid ${red.pid}, demo pid ${process.pid}; Ctrl+C stops the demo)`,
+    );
+    const exited = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve()));
+    await Promise.race([exited, red.waitForExit()]);
   } catch (error) {
-    // A setup step that fails because Ctrl+C stopped Node-RED meanwhile is no failure.
-    if (!stopping) {
+    // A start-up step that fails because the demo is being stopped is no failure.
+    if (!stop.signal.aborted) {
       process.stderr.write(
         `[demo] setup failed: ${error instanceof Error ? error.message : String(error)}\n`,
       );
       failed = true;
-      stopping = true;
-      await node.stop();
     }
   }
-
-  const code = await node.exited;
+  const code = (await red?.stop()) ?? 0;
   await sim.simulator.stop();
   process.off('SIGINT', shutdown);
   process.off('SIGTERM', shutdown);
+  say(`stopped (state kept in ${shown(DEMO_DIR)})`);
   // Stopping on request is a clean end; Node-RED ending by itself is reported with its own code.
   if (failed) return 1;
-  return stopping ? 0 : code;
+  return stop.signal.aborted ? 0 : (code ?? 1);
 }
 
 main().then(

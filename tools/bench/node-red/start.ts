@@ -1,4 +1,4 @@
-import { NodeRedProcess, type NodeRedSettings } from '../../../test/helpers/node-red-process';
+import { NodeRedProcess, type NodeRedSettings } from '../../lib/node-red-process';
 import { BENCH_SETTINGS, makeUserDir, type UserDir } from './user-dir';
 import type { FlowNode } from './flows';
 

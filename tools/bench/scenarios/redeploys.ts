@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { NodeRedProcess } from '../../../test/helpers/node-red-process';
+import type { NodeRedProcess } from '../../lib/node-red-process';
 import { summarize } from '../compare';
 import { type BenchFixture } from '../fixture';
 import { count, duration, ratioWithSpread } from '../format';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { NodeRedProcess } from '../../../test/helpers/node-red-process';
+import { NodeRedProcess } from '../../lib/node-red-process';
 import { type BenchFixture } from '../fixture';
 import { duration, fixed } from '../format';
 import { deployFull, storeRefreshToken } from '../node-red/admin';

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { defaultTokenDbPath } from '../../../src/lib/tokens/store';
-import { NodeRedProcess, type NodeRedSettings } from '../../../test/helpers/node-red-process';
+import { NodeRedProcess, type NodeRedSettings } from '../../lib/node-red-process';
 import { makeTempDir } from '../../../test/helpers/temp-dir';
 import { REPO_ROOT } from '../../lib/repo';
 import { sleep } from './child';
