@@ -1,24 +1,15 @@
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
 import { defaultTokenDbPath } from '../../../src/lib/tokens/store';
 import { NodeRedProcess, type NodeRedSettings } from '../../lib/node-red-process';
 import { makeTempDir } from '../../../test/helpers/temp-dir';
-import { REPO_ROOT } from '../../lib/repo';
+import { installBuiltPackage } from '../../lib/install-package';
 import { sleep } from './child';
 
 /**
- * A real Node-RED (its own process, via test/helpers/node-red-process.ts) with this package installed
- * in its user directory the way npm would put it there. The package is a COPY of dist/ taken once the
- * build is complete: other people rebuild (and so delete) dist/ in the same tree while the suite runs,
- * and a Node-RED loading half a build would fail for reasons that have nothing to do with the package.
+ * A real Node-RED (its own process, via tools/lib/node-red-process.ts) with this package installed
+ * in its user directory the way npm would put it there (tools/lib/install-package.ts).
  */
 
-export const PACKAGE_NAME = '@metron/node-red-aqara-cloud';
-const NODE_FILES = ['aqara-config', 'aqara-scene', 'aqara-token-status'].flatMap((name) => [
-  join('nodes', `${name}.js`),
-  join('nodes', `${name}.html`),
-]);
 const BUILD_WAIT_MS = 120_000;
 
 export interface RedSession {
@@ -28,28 +19,21 @@ export interface RedSession {
   close(): Promise<void>;
 }
 
-/** Copies the built package into `<userDir>/node_modules/@metron/node-red-aqara-cloud`. */
-export async function installPackage(userDir: string): Promise<void> {
-  const target = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
-  const dist = join(REPO_ROOT, 'dist');
+/**
+ * Installs the built package, waiting for a complete build: other people rebuild (and so delete) dist/
+ * in the same tree while the suite runs.
+ */
+async function installPackage(userDir: string): Promise<void> {
   const deadline = Date.now() + BUILD_WAIT_MS;
   for (;;) {
     try {
-      if (NODE_FILES.every((file) => existsSync(join(dist, file)))) {
-        rmSync(target, { recursive: true, force: true });
-        mkdirSync(target, { recursive: true });
-        cpSync(dist, join(target, 'dist'), { recursive: true });
-        cpSync(join(REPO_ROOT, 'package.json'), join(target, 'package.json'));
-        if (NODE_FILES.every((file) => existsSync(join(target, 'dist', file)))) break;
-      }
-    } catch {
-      // A rebuild deleted files under our feet; the next round copies a complete build.
+      installBuiltPackage(userDir);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
     }
-    if (Date.now() > deadline) throw new Error('dist/ has no complete build: run `npm run build` first');
     await sleep(500);
   }
-  // The runtime dependencies (better-sqlite3, axios) resolve from the repository's node_modules.
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(target, 'node_modules'), 'dir');
 }
 
 export async function startNodeRed(
