@@ -8,7 +8,7 @@ import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
 import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
- * The admin API of shared/interface.md, on Node-RED's admin app so Node-RED's own admin auth guards it:
+ * The admin API of docs/http-api.md, on Node-RED's admin app so Node-RED's own admin auth guards it:
  *   POST /aqara/refresh-token   store a pasted refresh token for a deployed aqara-config
  *   GET  /aqara/token-status    that config's token status
  *   GET  /aqara/scenes          the scenes of that config's Aqara account, for the editor's scene picker

@@ -13,7 +13,7 @@ import {
   type SimulatorPosition,
   type SimulatorScene,
 } from '../../simulator/server';
-import { NodeRedProcess } from '../helpers/node-red-process';
+import { NodeRedProcess } from '../../tools/lib/node-red-process';
 import { makeTempDir } from '../helpers/temp-dir';
 import {
   addFromPalette,

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { REPO_ROOT } from '../../tools/lib/repo';
 import { makeTempDir } from '../helpers/temp-dir';
 
 /**
- * The flow library's scorecard (scripts/validate/run.ts around `node-red-dev validate`) on the packed
+ * The flow library's scorecard (tools/validate/run.ts around `node-red-dev validate`) on the packed
  * package. The catalogue is never reachable from here, and node-red-dev scores the placeholder it is
  * then given as a pass: these tests pin that such checks come out "not run", never "passed".
  */
 
-const REPO_ROOT = resolve(__dirname, '..', '..');
-const RUNNER = join(REPO_ROOT, 'scripts', 'validate', 'run.ts');
+const RUNNER = join(REPO_ROOT, 'tools', 'validate', 'run.ts');
 const RUN_TIMEOUT_MS = 4 * 60_000;
 
 const CATALOGUE_CHECKS = ['P08', 'N01'];

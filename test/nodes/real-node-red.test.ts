@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
-import { NodeRedProcess } from '../helpers/node-red-process';
+import { NodeRedProcess } from '../../tools/lib/node-red-process';
 import { installSourcePackage, NODE_TYPES } from '../helpers/source-package';
 import { makeTempDir } from '../helpers/temp-dir';
 

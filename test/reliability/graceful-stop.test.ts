@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runGracefulStopScenario } from '../../reliability/scenarios/graceful-stop';
+import { runGracefulStopScenario } from '../../tools/reliability/scenarios/graceful-stop';
 
 /**
  * Regression (found by the reliability suite): Node-RED stopped with SIGTERM while a token refresh was

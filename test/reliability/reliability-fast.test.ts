@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseSeed } from '../../reliability/lib/prng';
-import { FAST } from '../../reliability/presets';
-import { renderReport, type SuiteResults } from '../../reliability/report';
-import { runAdminFuzzScenario } from '../../reliability/scenarios/admin-fuzz';
-import { runCloudFaultScenario } from '../../reliability/scenarios/cloud-faults';
-import { runCrashScenario } from '../../reliability/scenarios/crash';
-import { runDbFaultScenario } from '../../reliability/scenarios/db-faults';
-import { runProcessesScenario } from '../../reliability/scenarios/processes';
-import { runSecretLeakScenario } from '../../reliability/scenarios/secret-leak';
+import { chooseSeed } from '../../tools/reliability/lib/prng';
+import { FAST } from '../../tools/reliability/presets';
+import { renderReport, type SuiteResults } from '../../tools/reliability/report';
+import { runAdminFuzzScenario } from '../../tools/reliability/scenarios/admin-fuzz';
+import { runCloudFaultScenario } from '../../tools/reliability/scenarios/cloud-faults';
+import { runCrashScenario } from '../../tools/reliability/scenarios/crash';
+import { runDbFaultScenario } from '../../tools/reliability/scenarios/db-faults';
+import { runProcessesScenario } from '../../tools/reliability/scenarios/processes';
+import { runSecretLeakScenario } from '../../tools/reliability/scenarios/secret-leak';
 
 /**
  * The reliability scenarios of `npm run test:reliability` at small counts, with the same assertions

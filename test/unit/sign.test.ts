@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { signRequest, type SignInput } from '../../src/lib/aqara/sign';
 
-// The protocol reference's vectors (docs: /work/shared/aqara-open-api.md). The simulator checks
+// The vectors of Aqara's signing reference (Open API v3 documentation). The simulator checks
 // against the same ones, so client and simulator cannot agree on a shared mistake.
 const base: SignInput = {
   appId: 'APPID123',

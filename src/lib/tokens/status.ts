@@ -1,4 +1,4 @@
-/** The token-status shape of the admin route and of aqara-token-status (see shared/interface.md). */
+/** The token-status shape of the admin route and of aqara-token-status (see docs/http-api.md). */
 export type AccessTokenStatus = 'not_cached' | 'cached_no_expiry' | 'expired' | 'valid';
 
 /** What a flow node's status mirrors. */

@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { DIST_DIR } from './paths';
+
+/**
+ * The package as it ships: the benchmarks time the JavaScript `npm run build` just wrote to dist/,
+ * the same files Node-RED loads, rather than the TypeScript sources as tsx would transform them.
+ * Types still come from src/, so a changed signature breaks the bench at type-check time.
+ */
+
+type ClientModule = typeof import('../../src/lib/aqara/client');
+type ManagerModule = typeof import('../../src/lib/tokens/manager');
+type StoreModule = typeof import('../../src/lib/tokens/store');
+
+const loadFromDist = createRequire(join(DIST_DIR, 'index.js'));
+
+function load<T>(relative: string): T {
+  const file = join(DIST_DIR, relative);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build first`);
+  // The module's shape is the source's: dist is compiled from exactly those files.
+  return loadFromDist(file) as T;
+}
+
+export interface CompiledPackage {
+  AqaraClient: ClientModule['AqaraClient'];
+  TokenManager: ManagerModule['TokenManager'];
+  TokenStore: StoreModule['TokenStore'];
+}
+
+export function loadCompiledPackage(): CompiledPackage {
+  const { AqaraClient } = load<ClientModule>('lib/aqara/client.js');
+  const { TokenManager } = load<ManagerModule>('lib/tokens/manager.js');
+  const { TokenStore } = load<StoreModule>('lib/tokens/store.js');
+  return { AqaraClient, TokenManager, TokenStore };
+}
