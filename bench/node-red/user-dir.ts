@@ -29,6 +29,10 @@ export function makeUserDir(options: { withPackage: boolean; flows?: FlowNode[] 
       throw new Error(`${DIST_DIR}/nodes is missing: run npm run build first`);
     }
     cpSync(DIST_DIR, join(target, 'dist'), { recursive: true });
+    // Node-RED's view of the package (entry files, editor, locales, icons) and the editor script.
+    for (const folder of ['nodes', 'resources']) {
+      cpSync(join(REPO_ROOT, folder), join(target, folder), { recursive: true });
+    }
     writeFileSync(join(target, 'package.json'), readFileSync(join(REPO_ROOT, 'package.json')));
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(target, 'node_modules'), 'dir');
   }

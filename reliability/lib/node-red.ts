@@ -14,10 +14,9 @@ import { REPO_ROOT, sleep } from './child';
  */
 
 export const PACKAGE_NAME = '@metron/node-red-aqara-cloud';
-const NODE_FILES = ['aqara-config', 'aqara-scene', 'aqara-token-status'].flatMap((name) => [
+const NODE_FILES = ['aqara-config', 'aqara-scene', 'aqara-token-status'].map((name) =>
   join('nodes', `${name}.js`),
-  join('nodes', `${name}.html`),
-]);
+);
 const BUILD_WAIT_MS = 120_000;
 
 export interface RedSession {
@@ -39,6 +38,10 @@ export async function installPackage(userDir: string): Promise<void> {
         mkdirSync(target, { recursive: true });
         cpSync(dist, join(target, 'dist'), { recursive: true });
         cpSync(join(REPO_ROOT, 'package.json'), join(target, 'package.json'));
+        // Node-RED's view of the package (entry files, editor, locales, icons) and the editor script.
+        for (const folder of ['nodes', 'resources']) {
+          cpSync(join(REPO_ROOT, folder), join(target, folder), { recursive: true });
+        }
         if (NODE_FILES.every((file) => existsSync(join(target, 'dist', file)))) break;
       }
     } catch {

@@ -2,7 +2,7 @@ import { isAqaraError } from '../lib/aqara/errors';
 import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { ConfigProblemError } from './config-spec';
-import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
+import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './config-registry';
 import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
 import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 

@@ -53,6 +53,14 @@ export interface CredentialsDefinition {
   [name: string]: { type: 'text' | 'password' };
 }
 
+/** registerType's `settings`: runtime values the editor reads as RED.settings.<name> when exportable. */
+export interface NodeSettings {
+  [name: string]: { value: unknown; exportable?: boolean };
+}
+
+/** Translates a key of the calling module's message catalog (RED._). */
+export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
+
 /**
  * The node constructor Node-RED calls with `new`; `this` is the fresh node object.
  * Generic so each node module types its own `this` and definition.
@@ -117,7 +125,7 @@ export interface NodeAPI {
     registerType<TNode extends Node, TDef extends NodeDef>(
       type: string,
       constructor: NodeConstructor<TNode, TDef>,
-      options?: { credentials?: CredentialsDefinition },
+      options?: { credentials?: CredentialsDefinition; settings?: NodeSettings },
     ): void;
     getNode(id: string): Node | null;
   };

@@ -5,13 +5,13 @@ export { installSourcePackage } from '../helpers/source-package';
 
 /**
  * What the editor end-to-end tests need besides the page itself: the nodes of this repository as a
- * package a real Node-RED loads, and Debian's Chromium driven by playwright-core.
+ * package a real Node-RED loads, and a Chromium driven by playwright-core.
  */
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
-/** Debian's package; CI installs it with `apt-get install -y chromium`. AQARA_CHROMIUM points elsewhere. */
-export const CHROMIUM = process.env.AQARA_CHROMIUM ?? '/usr/bin/chromium';
+/** A system Chromium is used when there is one (AQARA_CHROMIUM names another binary). */
+const SYSTEM_CHROMIUM = process.env.AQARA_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Flags for a throw-away browser that talks to nothing but the local Node-RED. */
 const CHROMIUM_ARGS = [
@@ -24,18 +24,24 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * Launches Chromium with a fresh temporary profile (playwright creates and removes it). A missing
- * browser is a failure with the fix in the message, never a skip: CI must not pass without these tests.
+ * The browser binary: the system's when present, else the Chromium the dev dependency
+ * @sparticuz/chromium ships (unpacked into the system's temp folder on first use), so `npm test`
+ * needs nothing but npm. Its own flag set is for serverless hosts and turns web security off, so
+ * only its single-process flags are taken over: the tests must see what a real browser would do.
  */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the editor end-to-end tests need it. ` +
-        'Install it with `apt-get update && apt-get install -y chromium` (Debian), ' +
-        'or set AQARA_CHROMIUM to another Chromium binary.',
-    );
+async function chromiumBinary(): Promise<{ path: string; args: string[] }> {
+  if (process.env.AQARA_CHROMIUM !== undefined || existsSync(SYSTEM_CHROMIUM)) {
+    if (!existsSync(SYSTEM_CHROMIUM)) throw new Error(`AQARA_CHROMIUM=${SYSTEM_CHROMIUM} does not exist`);
+    return { path: SYSTEM_CHROMIUM, args: CHROMIUM_ARGS };
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return { path: await packaged.executablePath(), args: CHROMIUM_ARGS };
+}
+
+/** Launches Chromium with a fresh temporary profile (playwright creates and removes it). */
+export async function launchChromium(): Promise<Browser> {
+  const { path, args } = await chromiumBinary();
+  return chromium.launch({ executablePath: path, args, timeout: 60_000 });
 }
 
 /**

@@ -6,6 +6,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
+import { NODE_TYPES } from '../../src/nodes/node-types';
 import { NodeRedProcess, type NodeRedSettings } from '../helpers/node-red-process';
 import { assertNoSecrets } from '../helpers/secrets';
 import { makeTempDir } from '../helpers/temp-dir';
@@ -19,7 +20,6 @@ import { makeTempDir } from '../helpers/temp-dir';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const PACKAGE_NAME = '@metron/node-red-aqara-cloud';
-const NODE_TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
 
 // better-sqlite3 is compiled from source during the install (no prebuilt binaries are reachable).
 const INSTALL_TIMEOUT_MS = 6 * 60_000;
@@ -269,6 +269,30 @@ describe('the packed package installed into a real Node-RED', { timeout: 9 * 60_
       assert.equal(set.err, undefined, `node set failed to load: ${String(set.err)}`);
     }
   });
+
+  it(
+    'serves the editor from nodes/ and resources/ of the package',
+    { timeout: STEP_TIMEOUT_MS },
+    async () => {
+      const nodeRed = current();
+      const page = await fetch(nodeRed.urlFor('nodes'), {
+        headers: { Accept: 'text/html', 'Accept-Language': 'en-US' },
+      });
+      const html = await page.text();
+      for (const type of NODE_TYPES) {
+        assert.ok(html.includes(`RED.nodes.registerType('${type}'`), `${type} dialog`);
+        // The help lives in nodes/locales/en-US/<type>.html; Node-RED puts it beside the dialog.
+        assert.ok(html.includes(`data-help-name="${type}"`), `${type} help`);
+      }
+      assert.ok(html.includes('<p>Runs an Aqara Cloud scene.</p>'), 'the English help text');
+      const script = await fetch(nodeRed.urlFor(`resources/${PACKAGE_NAME}/aqara-editor.js`));
+      assert.equal(script.status, 200, 'the shared editor script is served');
+      assert.match(await script.text(), /AqaraEditor/);
+      const icon = await fetch(nodeRed.urlFor(`icons/${PACKAGE_NAME}/aqara.svg`));
+      assert.equal(icon.status, 200, 'the icon is served');
+      await icon.arrayBuffer();
+    },
+  );
 
   it('runs a scene by name after a refresh token is pasted', { timeout: STEP_TIMEOUT_MS }, async () => {
     const nodeRed = current();

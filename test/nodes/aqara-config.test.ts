@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { managerOf } from '../../src/nodes/registry';
+import { managerOf } from '../../src/nodes/config-registry';
 import {
   configNode,
   credentials,
@@ -306,8 +306,9 @@ describe('aqara-config database location', () => {
       assert.equal(statSync(join(userDir, 'aqara-cloud')).mode & 0o777, 0o700);
     } finally {
       await helper.unload();
-      (await import('../../src/nodes/registry')).closeAllManagers();
+      const closing = (await import('../../src/nodes/config-registry')).closeAllManagers();
       await sim.stop();
+      await closing;
       rmSync(userDir, { recursive: true, force: true });
     }
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAllManagers } from '../../src/nodes/registry';
+import { closeAllManagers } from '../../src/nodes/config-registry';
 import { type FlowNode, helper, lastStatus, NODES } from './support';
 
 const EXAMPLES = join(__dirname, '../../examples');
@@ -38,7 +38,7 @@ describe('examples', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => {
     await helper.unload();
-    closeAllManagers();
+    await closeAllManagers();
   });
 
   it('are the four documented flows', () => {

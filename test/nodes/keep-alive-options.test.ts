@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { buildManagerSpec } from '../../src/nodes/config-spec';
-import { managerOf } from '../../src/nodes/registry';
+import { managerOf } from '../../src/nodes/config-registry';
 import {
   APP,
   credentials,

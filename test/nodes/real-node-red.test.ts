@@ -162,7 +162,7 @@ describe('in a real Node-RED with adminAuth', () => {
     const answer = await call('GET', 'nodes', { user: 'admin', headers: { Accept: 'application/json' } });
     const sets = (
       JSON.parse(answer.text) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>
-    ).filter((set) => set.module === 'aqara-src-under-test');
+    ).filter((set) => set.module === '@metron/node-red-aqara-cloud');
     assert.deepEqual(sets.flatMap((set) => set.types).sort(), [...NODE_TYPES]);
     for (const set of sets) {
       assert.equal(set.enabled, true);

@@ -9,17 +9,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
-import aqaraConfig from '../../src/nodes/aqara-config';
-import aqaraScene from '../../src/nodes/aqara-scene';
-import aqaraTokenStatus from '../../src/nodes/aqara-token-status';
-import { closeAllManagers } from '../../src/nodes/registry';
+import { NODE_TYPES } from '../../src/nodes/node-types';
+import { closeAllManagers } from '../../src/nodes/config-registry';
 import { TokenStore } from '../../src/lib/tokens/store';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
 
-export const LOCALES = join(__dirname, '../../src/nodes/locales/en-US');
+export const LOCALES = join(__dirname, '../../nodes/locales/en-US');
 
 type Catalog = Record<string, unknown>;
 
@@ -63,11 +61,13 @@ function withCatalog(module: unknown, nodeFile: string): NodeModule {
   return (RED: object) => load(Object.assign(Object.create(RED) as object, { _ }));
 }
 
-export const NODES: NodeModule[] = [
-  withCatalog(aqaraConfig, 'aqara-config'),
-  withCatalog(aqaraScene, 'aqara-scene'),
-  withCatalog(aqaraTokenStatus, 'aqara-token-status'),
-];
+/** The node module of a type, from src: `module.exports = function (RED) {...}`. */
+export function nodeModule(type: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by name from the one list of types
+  return require(join(__dirname, '../../src/nodes', type));
+}
+
+export const NODES: NodeModule[] = NODE_TYPES.map((type) => withCatalog(nodeModule(type), type));
 
 export const SCENES = Object.fromEntries(DEFAULT_SCENES.map((scene) => [scene.name, scene.sceneId]));
 export const APP = DEFAULT_APP;
@@ -89,8 +89,10 @@ export async function startHarness(sim = new AqaraSimulator()): Promise<Harness>
 
 export async function stopHarness(h: Harness): Promise<void> {
   await helper.unload();
-  closeAllManagers();
+  // Managers close once idle; stopping the simulator ends any request a test left hanging.
+  const closing = closeAllManagers();
   await h.sim.stop();
+  await closing;
   rmSync(h.dir, { recursive: true, force: true });
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import type { AqaraConfigNode } from '../../src/nodes/config-node';
-import { managerOf } from '../../src/nodes/registry';
+import { managerOf } from '../../src/nodes/config-registry';
 import {
   APP,
   credentials,
