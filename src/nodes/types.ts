@@ -96,7 +96,7 @@ export type AdminErrorHandler = (
 export interface AdminApp {
   get(path: string, ...handlers: AdminHandler[]): void;
   post(path: string, ...handlers: AdminHandler[]): void;
-  use(path: string, handler: AdminErrorHandler): void;
+  use(path: string, handler: AdminHandler | AdminErrorHandler): void;
   /** The app this one is mounted in (set by express on mount), if any. */
   readonly parent?: AdminApp;
 }

@@ -181,6 +181,17 @@ describe('in a real Node-RED with adminAuth', () => {
     assert.equal((await call('GET', 'aqara/token-status', { user: 'flows-only' })).status, 401);
   });
 
+  it("a page of another site is refused even with the admin's token; the editor's own page is not", async () => {
+    const own = new URL(red.url).origin;
+    const from = (origin: string) =>
+      call('GET', 'aqara/token-status', { user: 'admin', headers: { Origin: origin } });
+    const refused = await from('http://attacker.example');
+    assert.equal(refused.status, 403, refused.text);
+    assert.match(refused.type, /application\/json/);
+    assert.equal((JSON.parse(refused.text) as { code: string }).code, 'CROSS_ORIGIN');
+    assert.equal((await from(own)).status, 200);
+  });
+
   it('a malformed body is a 400 JSON answer, and neither the answer nor the log quotes it', async () => {
     const mark = red.mark();
     for (const body of ['{"refresh_token": secret-in-bad-json}', '"secret-in-bad-json"']) {
