@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { REGIONS } from '../../src/nodes/editor-settings';
 import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes/node-types';
 import {
   catchToCaught,
@@ -29,6 +30,7 @@ import {
 
 const SRC_DIR = join(__dirname, '../../src/nodes');
 const NODES_DIR = join(__dirname, '../../nodes');
+const EDITOR_SCRIPT = join(__dirname, '../../resources/aqara-editor.js');
 const LOCALES_DIR = join(NODES_DIR, 'locales');
 const LANGUAGES = ['en-US', 'zh-CN'] as const;
 /** Node-RED names a node set's catalog namespace `<module>/<set>` (registry loader: node.id). */
@@ -41,11 +43,8 @@ const KEPT_AS_IS = new Set([
   'aqara-config.label.appKey',
   'aqara-config.placeholder.baseUrl',
   'aqara-config.placeholder.keyId',
-  'aqara-config.placeholder.keepAliveDays',
-  'aqara-config.placeholder.rateLimit',
   'aqara-scene.label.config',
   'aqara-token-status.label.config',
-  'aqara-token-status.placeholder.warnDays',
 ]);
 
 type Catalog = { [key: string]: string | Catalog };
@@ -74,11 +73,14 @@ function placeholders(text: string): string[] {
 
 /** A file of the node layer: TypeScript from src/nodes, the editor's .html from nodes/. */
 function source(file: string): string {
+  if (file === 'aqara-editor.js') return readFileSync(EDITOR_SCRIPT, 'utf8');
   return readFileSync(join(file.endsWith('.ts') ? SRC_DIR : NODES_DIR, file), 'utf8');
 }
 
 const TS_FILES = readdirSync(SRC_DIR).filter((file) => file.endsWith('.ts'));
 const HTML_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.html'));
+/** The editor's code: each dialog and the script they share. */
+const EDITOR_FILES = [...HTML_FILES, 'aqara-editor.js'];
 
 /**
  * A key's first segment names its catalog: each node file's catalog has its type as the only top-level
@@ -185,18 +187,37 @@ describe('every message key the code uses is in the catalogs', () => {
     assert.ok(used.size > 30, `found ${used.size} keys`);
   });
 
-  it('src/nodes/*.html: data-i18n, this._ and t keys exist in both languages', () => {
-    for (const file of HTML_FILES) {
+  it('nodes/*.html and the shared editor script: data-i18n, this._ and t keys exist in both languages', () => {
+    // The two families of keys the editor builds at run time: a region's name, a failed request's words.
+    const problems = /REQUEST_PROBLEMS = \[([^\]]*)\]/.exec(source('aqara-editor.js'));
+    assert.ok(problems, 'the editor script lists its request problems');
+    const requestProblems = [...problems[1].matchAll(/'(\w+)'/g)].map((match) => match[1]);
+    assert.ok(requestProblems.length >= 5, requestProblems.join());
+    const completions: Record<string, readonly string[]> = { 'aqara-config.regions.': REGIONS };
+    let requestPrefixes = 0;
+    for (const file of EDITOR_FILES) {
       const text = source(file);
       const keys = new Set<string>();
       for (const match of text.matchAll(/data-i18n="(?:\[\w+\])?([\w.-]+)"/g)) keys.add(match[1]);
       for (const match of text.matchAll(CALL)) keys.add(match[2]);
+      for (const match of text.matchAll(/requestErrorText\([^)]*'([\w.-]+\.)'\)/g)) {
+        requestPrefixes++;
+        for (const problem of requestProblems) keys.add(`${match[1]}${problem}`);
+      }
       assert.ok(keys.size > 0, file);
       for (const key of keys) {
         assert.ok(!key.includes('${'), `${file}: ${key} is built at run time`);
-        for (const lang of LANGUAGES) assert.ok(catalogHas(lang, key), `${file}: ${lang} lacks ${key}`);
+        // A key that ends in a dot is completed at run time from a list the runtime defines.
+        const endings = key.endsWith('.') ? completions[key] : [''];
+        assert.ok(endings, `${file}: ${key} is completed from no known list`);
+        for (const ending of endings) {
+          for (const lang of LANGUAGES) {
+            assert.ok(catalogHas(lang, key + ending), `${file}: ${lang} lacks ${key + ending}`);
+          }
+        }
       }
     }
+    assert.equal(requestPrefixes, 2, 'both dialogs that call the routes word their failures');
   });
 
   it('the node layer hands no inline text to users: logs, statuses and errors come from the catalog', () => {
@@ -209,7 +230,7 @@ describe('every message key the code uses is in the catalogs', () => {
       /new Error\(\s*['"`]/,
       /\bRED\.notify\(\s*['"`]/,
     ];
-    for (const file of [...TS_FILES, ...HTML_FILES]) {
+    for (const file of [...TS_FILES, ...EDITOR_FILES]) {
       const text = source(file);
       for (const pattern of inline) assert.doesNotMatch(text, pattern, `${file}: ${pattern}`);
     }
