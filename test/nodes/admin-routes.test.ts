@@ -17,6 +17,7 @@ import {
   postToken,
   sceneFlow,
   TAB,
+  setFlows,
 } from './support';
 
 const INVALID = { error: 'Invalid request body', code: 'INVALID_REQUEST' };
@@ -187,7 +188,7 @@ describe('admin route POST /aqara/refresh-token', () => {
 
   it('a removed config no longer counts', async () => {
     await helper.load(NODES, twoConfigs(h), { ...credentials(), ...credentials(APP.appKey, 'cfg2') });
-    await helper.setFlows([TAB, configNode(h)], 'full', credentials());
+    await setFlows([TAB, configNode(h)], 'full', credentials());
     const gone = await postToken({ refresh_token: 'abc', config: 'cfg2' });
     assert.equal(gone.status, 404);
     const only = await postToken({ refresh_token: h.sim.issueRefreshToken() });

@@ -3,7 +3,9 @@
  * src, a real Aqara simulator, a fresh token database per test, and a message catalog that resolves
  * keys the way Node-RED does (the helper's own RED._ returns the key unchanged).
  */
+import { type EventEmitter, once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
@@ -16,6 +18,36 @@ import { TokenStore } from '../../src/lib/tokens/store';
 helper.init(require.resolve('node-red'));
 
 export { helper };
+
+/** The runtime's event emitter, from the Node-RED the helper runs (the one it emits flows:started on). */
+const runtimeEvents = (
+  createRequire(require.resolve('node-red'))('@node-red/util') as { events: EventEmitter }
+).events;
+
+/** How long new flows may take to start: generous, for a machine busy with other work. */
+const FLOWS_START_TIMEOUT_MS = 30_000;
+
+/**
+ * A redeploy like helper.setFlows, which gives the new flows only 300 ms to start and fails after
+ * that (a loaded machine takes longer): this waits for Node-RED's flows:started itself.
+ */
+export async function setFlows(
+  flow: FlowNode[],
+  type: 'full' | 'flows' | 'nodes',
+  creds?: Record<string, Record<string, string>>,
+): Promise<void> {
+  const started = once(runtimeEvents, 'flows:started', {
+    signal: AbortSignal.timeout(FLOWS_START_TIMEOUT_MS),
+  });
+  try {
+    await helper.setFlows(flow, type, creds);
+  } catch (error) {
+    started.catch(() => undefined);
+    // Only the helper's own 300 ms deadline is ignored: the wait below is the real one.
+    if (!(error instanceof Error && error.message === 'timeout waiting event')) throw error;
+  }
+  await started;
+}
 
 export const LOCALES = join(__dirname, '../../nodes/locales/en-US');
 
