@@ -1,5 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { type Browser, chromium } from 'playwright-core';
 export { installSourcePackage } from '../helpers/source-package';
 
@@ -29,19 +32,49 @@ const CHROMIUM_ARGS = [
  * needs nothing but npm. Its own flag set is for serverless hosts and turns web security off, so
  * only its single-process flags are taken over: the tests must see what a real browser would do.
  */
-async function chromiumBinary(): Promise<{ path: string; args: string[] }> {
+async function chromiumBinary(): Promise<{ path: string; args: string[]; libraries?: string }> {
   if (process.env.AQARA_CHROMIUM !== undefined || existsSync(SYSTEM_CHROMIUM)) {
     if (!existsSync(SYSTEM_CHROMIUM)) throw new Error(`AQARA_CHROMIUM=${SYSTEM_CHROMIUM} does not exist`);
     return { path: SYSTEM_CHROMIUM, args: CHROMIUM_ARGS };
   }
   const { default: packaged } = await import('@sparticuz/chromium');
-  return { path: await packaged.executablePath(), args: CHROMIUM_ARGS };
+  return { path: await packaged.executablePath(), args: CHROMIUM_ARGS, libraries: bundledLibraries() };
+}
+
+/**
+ * The libraries that Chromium needs beyond glibc (NSS, NSPR, expat), which a slim system may lack.
+ * The package ships them for Amazon Linux and unpacks them only there; they are unpacked here once
+ * (into a new folder, renamed into place, so two test processes cannot see half of them) and put on
+ * the browser's library path, so the same binary and libraries run on every machine.
+ */
+function bundledLibraries(): string {
+  const packageDir = resolve(require.resolve('@sparticuz/chromium'), '..', '..', '..');
+  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const target = join(tmpdir(), `aqara-chromium-libs-${version}`);
+  if (!existsSync(join(target, 'lib', 'libnss3.so'))) {
+    const unpacking = mkdtempSync(`${target}.unpacking-`);
+    execFileSync('tar', ['-x', '-C', unpacking], {
+      input: brotliDecompressSync(readFileSync(join(packageDir, 'bin', 'al2023.tar.br'))),
+    });
+    try {
+      renameSync(unpacking, target);
+    } catch {
+      // Another process got there first: its copy is complete.
+      rmSync(unpacking, { recursive: true, force: true });
+    }
+  }
+  return join(target, 'lib');
 }
 
 /** Launches Chromium with a fresh temporary profile (playwright creates and removes it). */
 export async function launchChromium(): Promise<Browser> {
-  const { path, args } = await chromiumBinary();
-  return chromium.launch({ executablePath: path, args, timeout: 60_000 });
+  const { path, args, libraries } = await chromiumBinary();
+  const env = { ...process.env };
+  if (libraries !== undefined) {
+    env.LD_LIBRARY_PATH = [libraries, env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter);
+  }
+  return chromium.launch({ executablePath: path, args, env, timeout: 60_000 });
 }
 
 /**
