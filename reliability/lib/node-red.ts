@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { defaultTokenDbPath } from '../../src/lib/tokens/store';
+import { NODE_TYPES } from '../../src/nodes/node-types';
 import { NodeRedProcess, type NodeRedSettings } from '../../test/helpers/node-red-process';
 import { makeTempDir } from '../../test/helpers/temp-dir';
 import { REPO_ROOT, sleep } from './child';
@@ -14,9 +15,7 @@ import { REPO_ROOT, sleep } from './child';
  */
 
 export const PACKAGE_NAME = '@metron/node-red-aqara-cloud';
-const NODE_FILES = ['aqara-config', 'aqara-scene', 'aqara-token-status'].map((name) =>
-  join('nodes', `${name}.js`),
-);
+const NODE_FILES = NODE_TYPES.map((name) => join('nodes', `${name}.js`));
 const BUILD_WAIT_MS = 120_000;
 
 export interface RedSession {
