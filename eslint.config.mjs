@@ -14,8 +14,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/nodes/**/*.html', 'src/nodes/**/*.js'],
+    // Node-RED loads these entry files with require(): plain CommonJS.
+    files: ['nodes/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The editor's side: the dialogs in nodes/*.html and the script they share.
+    files: ['nodes/**/*.html', 'resources/**/*.js'],
     plugins: { html },
-    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', AqaraEditor: 'readonly' },
+    },
   },
 );

@@ -3,9 +3,9 @@ import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { logText, TokenStoreError } from '../lib/tokens/store';
 import { ConfigProblemError } from './config-spec';
-import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
+import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './config-registry';
 import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
-import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
+import type { AdminErrorHandler, AdminHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
  * The admin API of docs/http-api.md, on Node-RED's admin app so Node-RED's own admin auth guards it:
@@ -183,6 +183,37 @@ async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): P
 }
 
 /**
+ * The host a browser says the calling page came from, against the host the request was sent to.
+ * With adminAuth off Node-RED answers every CORS preflight with `*`, so without this any web page
+ * the user visits could store a refresh token of its choosing or list the account's scenes. Browsers
+ * always send Origin on cross-origin requests and cannot forge it; curl and scripts send none.
+ * X-Forwarded-Host is not trusted: a page may set any header the preflight lets through.
+ */
+function isCrossOrigin(req: AdminRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  const host = req.headers.host;
+  if (typeof origin !== 'string' || typeof host !== 'string') return true;
+  try {
+    const from = new URL(origin);
+    // Through URL too, so a default port written out (":80") and letter case do not matter.
+    return from.host !== new URL(`${from.protocol}//${host}`).host;
+  } catch {
+    // "null" (a sandboxed frame or a file) or anything unparsable names no host of ours.
+    return true;
+  }
+}
+
+const refuseCrossOrigin: AdminHandler = (req, res, next) => {
+  if (!isCrossOrigin(req)) return next();
+  reply(res, 403, {
+    error: 'Forbidden',
+    code: 'CROSS_ORIGIN',
+    details: 'the request came from a page of another site: only the Node-RED editor may use this route',
+  });
+};
+
+/**
  * Node-RED's admin app parses JSON bodies before any route runs. A body it cannot parse becomes an
  * error that skips every route; without this handler express answers with an HTML page (and logs a
  * stack) whose SyntaxError text quotes part of the body, i.e. of the token.
@@ -235,6 +266,9 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   // Node-RED without an admin API (httpAdminRoot: false) has nothing to add routes to.
   if (!app || app[ROUTES_MARK]) return;
   Object.defineProperty(app, ROUTES_MARK, { value: true });
+
+  // Before every /aqara route of the admin app, including ones added later, and before the login check.
+  app.use('/aqara', refuseCrossOrigin);
 
   app.post('/aqara/refresh-token', RED.auth.needsPermission('aqara-config.write'), (req, res) => {
     // postRefreshToken answers every failure itself; this only keeps a broken connection from becoming

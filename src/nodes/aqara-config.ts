@@ -4,15 +4,22 @@ import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from
 import { TokenStore, TokenStoreError } from '../lib/tokens/store';
 import { registerAdminRoutes } from './admin-routes';
 import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
+import { CONFIG_EDITOR_SETTINGS } from './editor-settings';
 import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
-import { addDeployedConfig, type DeployedConfig, removeDeployedConfig } from './deployed';
+import {
+  acquireManager,
+  addDeployedConfig,
+  CLOSE_WAIT_MS,
+  type DeployedConfig,
+  releaseManager,
+  removeDeployedConfig,
+} from './config-registry';
 import { nodeLogger } from './node-logger';
-import { acquireManager, CLOSE_WAIT_MS, releaseManager } from './registry';
 import { readSceneMap } from './scenes';
-import { problemStatus, StatusFanout, tokenStateStatus, type Translate } from './status';
+import { problemStatus, StatusFanout, tokenStateStatus } from './node-status';
 import { stoppingForDeploy, watchStopReason } from './stop-reason';
 import { TokenEventHub } from './token-events';
-import type { Node, NodeAPI, NodeDef } from './types';
+import type { Node, NodeAPI, NodeDef, Translate } from './types';
 
 interface AqaraConfigDef extends NodeDef {
   region?: unknown;
@@ -182,5 +189,6 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType(CONFIG_NODE_TYPE, AqaraConfig, {
     // A password credential is never sent back to the editor and never written to flows.json.
     credentials: { appKey: { type: 'password' } },
+    settings: CONFIG_EDITOR_SETTINGS,
   });
 };

@@ -2,8 +2,8 @@ import { AqaraError, isAqaraError } from '../lib/aqara/errors';
 import { attachToConfig } from './config-node';
 import { ConfigProblemError } from './config-spec';
 import { resolveScene, SceneChoiceError, type ResolvedScene } from './scenes';
-import { shortStatusText, type Translate } from './status';
-import type { Node, NodeAPI, NodeDef, NodeStatus } from './types';
+import { shortStatusText } from './node-status';
+import type { Node, NodeAPI, NodeDef, NodeStatus, Translate } from './types';
 
 interface AqaraSceneDef extends NodeDef {
   config?: unknown;

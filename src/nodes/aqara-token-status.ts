@@ -1,6 +1,6 @@
 import { type AqaraConfigNode, attachToConfig } from './config-node';
+import { TOKEN_STATUS_EDITOR_SETTINGS, WARN_DAYS } from './editor-settings';
 import { quoteSetting, readNumberSetting } from './number-setting';
-import type { Translate } from './status';
 import type { TokenEvent } from './token-events';
 import {
   expiresWithin,
@@ -10,7 +10,7 @@ import {
   noticeMemory,
   reauthorizationReason,
 } from './token-notices';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './types';
+import type { Node, NodeAPI, NodeDef, NodeMessage, Translate } from './types';
 
 interface AqaraTokenStatusDef extends NodeDef {
   config?: unknown;
@@ -18,9 +18,6 @@ interface AqaraTokenStatusDef extends NodeDef {
   warnDays?: unknown;
 }
 
-const DEFAULT_WARN_DAYS = 7;
-/** The refresh token lives about 37 days in all; a longer warning would be on from day one. */
-const MAX_WARN_DAYS = 30;
 /** How often the refresh-token expiry estimate is looked at when nothing else happens. */
 const EXPIRY_CHECK_MS = 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
@@ -126,17 +123,13 @@ export = function (RED: NodeAPI): void {
     const config = attachToConfig(RED, node, def.config, t('aqara-token-status.status.no-config'));
 
     if (config && (def.emitOnChange === true || def.emitOnChange === 'true')) {
-      const warnDays = readNumberSetting(def.warnDays, {
-        min: 0,
-        max: MAX_WARN_DAYS,
-        fallback: DEFAULT_WARN_DAYS,
-      });
+      const warnDays = readNumberSetting(def.warnDays, WARN_DAYS);
       if (!warnDays.valid) {
         node.warn(
           t('aqara-token-status.warnings.bad-warn-days', {
             value: quoteSetting(def.warnDays),
-            max: MAX_WARN_DAYS,
-            fallback: DEFAULT_WARN_DAYS,
+            max: WARN_DAYS.max,
+            fallback: WARN_DAYS.fallback,
           }),
         );
       }
@@ -164,5 +157,5 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType('aqara-token-status', AqaraTokenStatus);
+  RED.nodes.registerType('aqara-token-status', AqaraTokenStatus, { settings: TOKEN_STATUS_EDITOR_SETTINGS });
 };

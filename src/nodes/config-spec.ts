@@ -1,11 +1,11 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isAqaraError } from '../lib/aqara/errors';
-import { DEFAULT_RATE_LIMIT } from '../lib/aqara/rate-limiter';
 import { resolveBaseUrl } from '../lib/aqara/regions';
 import { defaultTokenDbPath } from '../lib/tokens/store';
+import { KEEP_ALIVE_DAYS, RATE_LIMIT } from './editor-settings';
 import { quoteSetting, readNumberSetting } from './number-setting';
-import type { Translate } from './status';
+import type { Translate } from './types';
 
 /** Why a deployed aqara-config cannot talk to Aqara; each has a short status text and a clear message. */
 export type ConfigProblem =
@@ -51,15 +51,6 @@ export interface ConfigInput {
   rateLimit?: unknown;
 }
 
-export const DEFAULT_KEEP_ALIVE_DAYS = 7;
-/**
- * Aqara's refresh token dies about 30 days after its access token expires. Keep-alive looks at the
- * token once an hour and a refresh may fail for a while (Aqara or the network down), so an age close
- * to 30 days leaves no room to recover: 25 keeps five days of margin.
- */
-export const MAX_KEEP_ALIVE_DAYS = 25;
-/** Far above any Aqara quota; only there so a typo cannot make the guard hold a huge window. */
-export const MAX_RATE_LIMIT = 100_000;
 const DAY_MS = 24 * 3600 * 1000;
 
 export interface DbPathSettings {
@@ -101,34 +92,25 @@ function readTuning(
   t: Translate,
   warn: (message: string) => void,
 ): { keepAliveMaxAgeMs: number; rateLimit: number } {
-  const days = readNumberSetting(input.keepAliveDays, {
-    min: 0,
-    max: MAX_KEEP_ALIVE_DAYS,
-    fallback: DEFAULT_KEEP_ALIVE_DAYS,
-  });
+  const days = readNumberSetting(input.keepAliveDays, KEEP_ALIVE_DAYS);
   if (!days.valid) {
     warn(
       t('aqara-config.warnings.bad-keep-alive-days', {
         name: input.label,
         value: quoteSetting(input.keepAliveDays),
-        max: MAX_KEEP_ALIVE_DAYS,
-        fallback: DEFAULT_KEEP_ALIVE_DAYS,
+        max: KEEP_ALIVE_DAYS.max,
+        fallback: KEEP_ALIVE_DAYS.fallback,
       }),
     );
   }
-  const limit = readNumberSetting(input.rateLimit, {
-    min: 0,
-    max: MAX_RATE_LIMIT,
-    integer: true,
-    fallback: DEFAULT_RATE_LIMIT,
-  });
+  const limit = readNumberSetting(input.rateLimit, RATE_LIMIT);
   if (!limit.valid) {
     warn(
       t('aqara-config.warnings.bad-rate-limit', {
         name: input.label,
         value: quoteSetting(input.rateLimit),
-        max: MAX_RATE_LIMIT,
-        fallback: DEFAULT_RATE_LIMIT,
+        max: RATE_LIMIT.max,
+        fallback: RATE_LIMIT.fallback,
       }),
     );
   }

@@ -1,4 +1,4 @@
-import type { Translate } from './status';
+import type { Translate } from './types';
 
 /** Why no scene could be picked: none given (or not a string), or a name the config does not know. */
 export class SceneChoiceError extends Error {

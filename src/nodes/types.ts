@@ -53,6 +53,14 @@ export interface CredentialsDefinition {
   [name: string]: { type: 'text' | 'password' };
 }
 
+/** registerType's `settings`: runtime values the editor reads as RED.settings.<name> when exportable. */
+export interface NodeSettings {
+  [name: string]: { value: unknown; exportable?: boolean };
+}
+
+/** Translates a key of the calling module's message catalog (RED._). */
+export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
+
 /**
  * The node constructor Node-RED calls with `new`; `this` is the fresh node object.
  * Generic so each node module types its own `this` and definition.
@@ -88,7 +96,7 @@ export type AdminErrorHandler = (
 export interface AdminApp {
   get(path: string, ...handlers: AdminHandler[]): void;
   post(path: string, ...handlers: AdminHandler[]): void;
-  use(path: string, handler: AdminErrorHandler): void;
+  use(path: string, handler: AdminHandler | AdminErrorHandler): void;
   /** The app this one is mounted in (set by express on mount), if any. */
   readonly parent?: AdminApp;
 }
@@ -117,7 +125,7 @@ export interface NodeAPI {
     registerType<TNode extends Node, TDef extends NodeDef>(
       type: string,
       constructor: NodeConstructor<TNode, TDef>,
-      options?: { credentials?: CredentialsDefinition },
+      options?: { credentials?: CredentialsDefinition; settings?: NodeSettings },
     ): void;
     getNode(id: string): Node | null;
   };

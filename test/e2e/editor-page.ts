@@ -5,7 +5,10 @@ import type { Locator, Page } from 'playwright-core';
  * for what it needs (an element, a text) with a bound, never for a fixed time.
  */
 
-export const STEP_TIMEOUT_MS = 15_000;
+/** Bounds, not waits: generous, since the two cores may be busy with other tests and other work. */
+export const STEP_TIMEOUT_MS = 30_000;
+/** Loading the editor (several MB of script, every node set, the flows) is the slowest step by far. */
+const LOAD_TIMEOUT_MS = 120_000;
 
 /** What page.evaluate sees of the editor's global; the project compiles without the DOM library. */
 interface EditorWindow {
@@ -44,7 +47,7 @@ export async function until(check: () => boolean, what: string, timeoutMs = STEP
 }
 
 export async function openEditor(page: Page, url: string): Promise<void> {
-  await page.goto(url);
+  await page.goto(url, { timeout: LOAD_TIMEOUT_MS });
   await waitForWorkspace(page);
 }
 
@@ -52,7 +55,7 @@ export async function openEditor(page: Page, url: string): Promise<void> {
 export async function waitForWorkspace(page: Page): Promise<void> {
   await page
     .locator('.red-ui-palette-node[data-palette-type="aqara-scene"]')
-    .waitFor({ state: 'attached', timeout: 60_000 });
+    .waitFor({ state: 'attached', timeout: LOAD_TIMEOUT_MS });
   await page.locator('#red-ui-workspace-chart').waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
 }
 

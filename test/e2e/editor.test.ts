@@ -295,6 +295,131 @@ describe('the editor in a real browser', () => {
     });
   });
 
+  describe('text from a flow and from the Aqara account', () => {
+    /** Markup that runs script if it is ever taken as HTML: it sets a flag the test looks for. */
+    const markup = (what: string) => `<img src=x onerror="window.aqaraXss='${what}'">`;
+    const SCENE_NAME = markup('scene name');
+    const HOME_NAME = markup('home name');
+    const CONFIG_NAME = markup('config name');
+    const ALIAS = markup('scene alias');
+    const XSS_CONFIG = 'e2e0000000000x01';
+    const xssSim = new AqaraSimulator({
+      positions: [{ positionId: 'real1.xss', positionName: HOME_NAME }],
+      scenes: [{ sceneId: 'AL.300000000000000001', name: SCENE_NAME, positionId: 'real1.xss' }],
+    });
+    let temp: ReturnType<typeof makeTempDir>;
+    let red: NodeRedProcess;
+
+    before(async () => {
+      const xssUrl = await xssSim.start();
+      temp = makeTempDir('aqara-e2e-xss-');
+      installSourcePackage(temp.path);
+      red = await NodeRedProcess.start({
+        userDir: temp.path,
+        settings: { ...COMMON_SETTINGS, aqaraConfigDbPath: join(temp.path, 'db', 'tokens.db') },
+      });
+      // A flow as anyone could hand it over: the config's name and a scene name carry markup, and
+      // the same name twice (once with spaces around it), which the dialog warns about on Done.
+      const flow = [
+        { id: 'xsstab', type: 'tab', label: 'Aqara' },
+        {
+          id: XSS_CONFIG,
+          type: 'aqara-config',
+          name: CONFIG_NAME,
+          region: 'custom',
+          baseUrl: xssUrl,
+          appId: DEFAULT_APP.appId,
+          keyId: DEFAULT_APP.keyId,
+          scenes: { [ALIAS]: 'AL.300000000000000001', [` ${ALIAS} `]: 'AL.300000000000000002' },
+          credentials: { appKey: DEFAULT_APP.appKey },
+        },
+        {
+          id: 'xssscene',
+          type: 'aqara-scene',
+          z: 'xsstab',
+          name: '',
+          config: XSS_CONFIG,
+          scene: '',
+          x: 300,
+          y: 120,
+          wires: [[]],
+        },
+      ];
+      const mark = red.mark();
+      const deployed = await fetch(red.urlFor('flows'), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(flow),
+      });
+      assert.equal(deployed.status, 204, await deployed.text());
+      // The admin API answers before the new flows have started.
+      await red.waitForLine(/\[info\] Started flows/, { since: mark });
+      const pasted = await fetch(red.urlFor('aqara/refresh-token'), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: xssSim.issueRefreshToken(), config: XSS_CONFIG }),
+      });
+      assert.equal(pasted.status, 200, await pasted.text());
+    });
+
+    after(async () => {
+      await red?.stop();
+      await xssSim.stop();
+      temp?.remove();
+    });
+
+    /** The flag the markup sets when it runs; never set while everything stays text. */
+    async function xssFlag(page: Page): Promise<unknown> {
+      return page.evaluate(() => (globalThis as unknown as { aqaraXss?: unknown }).aqaraXss);
+    }
+
+    it('shows names with markup as text in the picker, the suggestions, errors and warnings; no script runs', async () => {
+      await withPage('xss', async (page, errors) => {
+        await openEditor(page, red.url);
+        await openNode(page, 'xssscene');
+        const pickerStatus = page.locator('#node-input-aqara-scene-picker-status');
+        await textMatches(pickerStatus, /Scenes found in the Aqara account: 1\./);
+        const picker = page.locator('#node-input-aqara-scene-picker');
+        assert.equal(await picker.locator('option[value="AL.300000000000000001"]').textContent(), SCENE_NAME);
+        assert.equal(await picker.locator('optgroup').getAttribute('label'), HOME_NAME);
+
+        const sceneField = page.locator('#node-input-scene');
+        await sceneField.pressSequentially('img');
+        const suggestions = page.locator('.red-ui-autoComplete-container li');
+        await textMatches(suggestions.last(), /onerror/);
+        // The account's scene is offered under the config's name for it; the second alias names a
+        // scene the account does not list, so its id stands in for the home.
+        assert.deepEqual(await suggestions.allTextContents(), [
+          `${ALIAS} \u2014 ${HOME_NAME}`,
+          ` ${ALIAS}  \u2014 AL.300000000000000002`,
+        ]);
+        await page.keyboard.press('Escape');
+
+        // An error text from Aqara, passed on by the route, is shown as text too.
+        xssSim.injectFault({
+          intent: 'query.position.info',
+          fault: { kind: 'code', code: 708, message: markup('aqara error') },
+        });
+        await page.locator('#node-input-aqara-scene-reload').click();
+        const refused = await textMatches(pickerStatus, /Aqara did not list the scenes/);
+        assert.ok(refused.includes(markup('aqara error')), refused);
+
+        // Done in the config dialog warns about the name given twice, naming it as text.
+        await page.locator(EDIT_CONFIG).click();
+        await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+        await page.locator('#node-config-dialog-ok').click();
+        await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+        const warning = page.locator('.red-ui-notification-warning');
+        const warned = await textMatches(warning, /used twice/);
+        assert.ok(warned.includes(ALIAS), warned);
+        assert.equal(await page.locator('.red-ui-notification img, #red-ui-editor-stack img').count(), 0);
+
+        assert.equal(await xssFlag(page), undefined, 'no markup ran as script');
+        assert.deepEqual(errors, []);
+      }).finally(() => xssSim.clearFaults());
+    });
+  });
+
   describe('with admin authentication', () => {
     let temp: ReturnType<typeof makeTempDir>;
     const PASSWORD = 'aqara-e2e-password';

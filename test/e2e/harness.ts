@@ -1,17 +1,19 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { type Browser, chromium } from 'playwright-core';
+import { REPO_ROOT } from '../../tools/lib/repo';
 export { installSourcePackage } from '../helpers/source-package';
 
 /**
  * What the editor end-to-end tests need besides the page itself: the nodes of this repository as a
- * package a real Node-RED loads, and Debian's Chromium driven by playwright-core.
+ * package a real Node-RED loads, and a Chromium driven by playwright-core.
  */
 
-export const REPO_ROOT = resolve(__dirname, '..', '..');
-
-/** Debian's package; CI installs it with `apt-get install -y chromium`. AQARA_CHROMIUM points elsewhere. */
-export const CHROMIUM = process.env.AQARA_CHROMIUM ?? '/usr/bin/chromium';
+/** A system Chromium is used when there is one (AQARA_CHROMIUM names another binary). */
+const SYSTEM_CHROMIUM = process.env.AQARA_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Flags for a throw-away browser that talks to nothing but the local Node-RED. */
 const CHROMIUM_ARGS = [
@@ -24,18 +26,54 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * Launches Chromium with a fresh temporary profile (playwright creates and removes it). A missing
- * browser is a failure with the fix in the message, never a skip: CI must not pass without these tests.
+ * The browser binary: the system's when present, else the Chromium the dev dependency
+ * @sparticuz/chromium ships (unpacked into the system's temp folder on first use), so `npm test`
+ * needs nothing but npm. Its own flag set is for serverless hosts and turns web security off, so
+ * only its single-process flags are taken over: the tests must see what a real browser would do.
  */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the editor end-to-end tests need it. ` +
-        'Install it with `apt-get update && apt-get install -y chromium` (Debian), ' +
-        'or set AQARA_CHROMIUM to another Chromium binary.',
-    );
+async function chromiumBinary(): Promise<{ path: string; args: string[]; libraries?: string }> {
+  if (process.env.AQARA_CHROMIUM !== undefined || existsSync(SYSTEM_CHROMIUM)) {
+    if (!existsSync(SYSTEM_CHROMIUM)) throw new Error(`AQARA_CHROMIUM=${SYSTEM_CHROMIUM} does not exist`);
+    return { path: SYSTEM_CHROMIUM, args: CHROMIUM_ARGS };
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return { path: await packaged.executablePath(), args: CHROMIUM_ARGS, libraries: bundledLibraries() };
+}
+
+/**
+ * The libraries that Chromium needs beyond glibc (NSS, NSPR, expat), which a slim system may lack.
+ * The package ships them for Amazon Linux and unpacks them only there; they are unpacked here once
+ * (into a new folder, renamed into place, so two test processes cannot see half of them) and put on
+ * the browser's library path, so the same binary and libraries run on every machine.
+ */
+function bundledLibraries(): string {
+  const packageDir = resolve(require.resolve('@sparticuz/chromium'), '..', '..', '..');
+  const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const target = join(tmpdir(), `aqara-chromium-libs-${version}`);
+  if (!existsSync(join(target, 'lib', 'libnss3.so'))) {
+    const unpacking = mkdtempSync(`${target}.unpacking-`);
+    execFileSync('tar', ['-x', '-C', unpacking], {
+      input: brotliDecompressSync(readFileSync(join(packageDir, 'bin', 'al2023.tar.br'))),
+    });
+    try {
+      renameSync(unpacking, target);
+    } catch {
+      // Another process got there first: its copy is complete.
+      rmSync(unpacking, { recursive: true, force: true });
+    }
+  }
+  return join(target, 'lib');
+}
+
+/** Launches Chromium with a fresh temporary profile (playwright creates and removes it). */
+export async function launchChromium(): Promise<Browser> {
+  const { path, args, libraries } = await chromiumBinary();
+  const env = { ...process.env };
+  if (libraries !== undefined) {
+    env.LD_LIBRARY_PATH = [libraries, env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter);
+  }
+  return chromium.launch({ executablePath: path, args, env, timeout: 60_000 });
 }
 
 /**

@@ -1,34 +1,41 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { NODE_TYPES } from '../../src/nodes/node-types';
+import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
 
-const SRC_NODES = resolve(__dirname, '..', '..', 'src', 'nodes');
-export const NODE_TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'] as const;
+export { NODE_TYPES };
+
+const SRC_NODES = join(REPO_ROOT, 'src', 'nodes');
 
 /**
- * Makes the nodes under src/ an installed package of a Node-RED user directory: small wrappers load
- * the TypeScript through tsx, and the .html, locales and icons are linked, so a real Node-RED runs
- * exactly what is in the working tree without a build.
+ * Makes this working tree an installed package of a Node-RED user directory, under the package's own
+ * name (the editor loads its script from resources/<package name>/): nodes/ and resources/ are the
+ * repository's own folders, only each entry file is swapped for one that loads the TypeScript through
+ * tsx, so a real Node-RED runs exactly what is in the working tree without a build.
  */
-export function installSourcePackage(userDir: string, name = 'aqara-src-under-test'): void {
-  const dir = join(userDir, 'node_modules', name);
-  mkdirSync(dir, { recursive: true });
-  const nodes = Object.fromEntries(NODE_TYPES.map((type) => [type, `${type}.js`]));
+export function installSourcePackage(userDir: string): void {
+  const dir = join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+  const nodesDir = join(dir, 'nodes');
+  mkdirSync(nodesDir, { recursive: true });
+  const nodes = Object.fromEntries(NODE_TYPES.map((type) => [type, `nodes/${type}.js`]));
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ name, version: '0.0.0', keywords: ['node-red'], 'node-red': { nodes } }),
+    JSON.stringify({ name: PACKAGE_NAME, version: '0.0.0', keywords: ['node-red'], 'node-red': { nodes } }),
   );
   const tsx = require.resolve('tsx/cjs');
   for (const type of NODE_TYPES) {
     writeFileSync(
-      join(dir, `${type}.js`),
+      join(nodesDir, `${type}.js`),
       `require(${JSON.stringify(tsx)});\nmodule.exports = require(${JSON.stringify(join(SRC_NODES, `${type}.ts`))});\n`,
     );
-    symlinkSync(join(SRC_NODES, `${type}.html`), join(dir, `${type}.html`));
+    symlinkSync(join(REPO_ROOT, 'nodes', `${type}.html`), join(nodesDir, `${type}.html`));
   }
-  symlinkSync(join(SRC_NODES, 'locales'), join(dir, 'locales'));
-  symlinkSync(join(SRC_NODES, 'icons'), join(dir, 'icons'));
+  for (const folder of ['locales', 'icons']) {
+    symlinkSync(join(REPO_ROOT, 'nodes', folder), join(nodesDir, folder));
+  }
+  symlinkSync(join(REPO_ROOT, 'resources'), join(dir, 'resources'));
   writeFileSync(
     join(userDir, 'package.json'),
-    JSON.stringify({ name: 'user-dir', dependencies: { [name]: '*' } }),
+    JSON.stringify({ name: 'user-dir', dependencies: { [PACKAGE_NAME]: '*' } }),
   );
 }

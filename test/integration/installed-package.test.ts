@@ -6,6 +6,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
+import { NODE_TYPES } from '../../src/nodes/node-types';
 import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
 import { NodeRedProcess, type NodeRedSettings } from '../../tools/lib/node-red-process';
 import { assertNoSecrets } from '../helpers/secrets';
@@ -18,10 +19,8 @@ import { makeTempDir } from '../helpers/temp-dir';
  * entry, a broken `node-red` section or an unbuilt dist/ fails here and nowhere else.
  */
 
-const NODE_TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
-
 // better-sqlite3 is compiled from source during the install (no prebuilt binaries are reachable): on a
-// loaded two-core machine that alone has taken over six minutes.
+// loaded two-core machine that alone has taken over six minutes. A bound, not a wait.
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 const STEP_TIMEOUT_MS = 90_000;
 
@@ -137,249 +136,284 @@ function demoFlow(baseUrl: string, appId: string, keyId: string, appKey: string)
   ];
 }
 
-describe('the packed package installed into a real Node-RED', { timeout: 20 * 60_000 }, () => {
-  const temp = makeTempDir('aqara-installed-');
-  const packDir = join(temp.path, 'pack');
-  const userDir = join(temp.path, 'node-red');
-  const dbPath = join(userDir, 'aqara-cloud', 'tokens.db');
-  // A random key, so finding it anywhere on disk or in the log can only mean a leak.
-  const app = {
-    appId: 'installed-app',
-    keyId: 'K.installed',
-    appKey: `key-${randomBytes(16).toString('hex')}`,
-  };
-  const sim = new AqaraSimulator({ apps: [app], scenes: SCENES });
-  // Default credential handling, as a user would have it: Node-RED generates the key itself.
-  const settings: NodeRedSettings = { flowFile: 'flows.json', logging: { console: { level: 'info' } } };
-  const logs: string[] = [];
-  const pastedTokens: string[] = [];
-  let red: NodeRedProcess | undefined;
-  let refreshesBeforeRestart = 0;
+describe(
+  'the packed package installed into a real Node-RED',
+  { timeout: INSTALL_TIMEOUT_MS + 6 * 60_000 },
+  () => {
+    const temp = makeTempDir('aqara-installed-');
+    const packDir = join(temp.path, 'pack');
+    const userDir = join(temp.path, 'node-red');
+    const dbPath = join(userDir, 'aqara-cloud', 'tokens.db');
+    // A random key, so finding it anywhere on disk or in the log can only mean a leak.
+    const app = {
+      appId: 'installed-app',
+      keyId: 'K.installed',
+      appKey: `key-${randomBytes(16).toString('hex')}`,
+    };
+    const sim = new AqaraSimulator({ apps: [app], scenes: SCENES });
+    // Default credential handling, as a user would have it: Node-RED generates the key itself.
+    const settings: NodeRedSettings = { flowFile: 'flows.json', logging: { console: { level: 'info' } } };
+    const logs: string[] = [];
+    const pastedTokens: string[] = [];
+    let red: NodeRedProcess | undefined;
+    let refreshesBeforeRestart = 0;
 
-  async function startNodeRed(): Promise<NodeRedProcess> {
-    red = await NodeRedProcess.start({ userDir, settings });
-    return red;
-  }
-
-  async function stopNodeRed(): Promise<void> {
-    if (!red) return;
-    await red.stop();
-    logs.push(...red.lines);
-    red = undefined;
-  }
-
-  function current(): NodeRedProcess {
-    assert.ok(red?.running, 'Node-RED is running');
-    return red;
-  }
-
-  async function runScene(): Promise<{ status: number; body: unknown }> {
-    return fetchJson(current().urlFor(RUN_PATH), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: '{}',
-    });
-  }
-
-  async function tokenStatus(): Promise<Record<string, unknown>> {
-    const { status, body } = await fetchJson(current().urlFor(`aqara/token-status?config=${CONFIG_ID}`));
-    assert.equal(status, 200, JSON.stringify(body));
-    assert.ok(typeof body === 'object' && body !== null);
-    return body as Record<string, unknown>;
-  }
-
-  function assertSignedRun(before: number): void {
-    const runs = sim.sceneRuns.slice(before);
-    assert.equal(runs.length, 1, 'exactly one scene run reached the simulator');
-    assert.equal(runs[0].sceneId, SCENE_ID);
-    assert.equal(runs[0].appId, app.appId);
-    const call = sim.calls.filter((entry) => entry.intent === 'config.scene.run').at(-1);
-    assert.equal(call?.code, 0, 'the simulator accepted the signature and the access token');
-  }
-
-  before(
-    async () => {
-      await sim.start();
-      mkdirSync(packDir);
-      mkdirSync(userDir);
-
-      // `npm test` has just built dist/. Letting prepack rebuild it here would delete dist/ under any
-      // test file running in parallel that loads the built nodes, so the build is not repeated.
-      assert.ok(existsSync(join(REPO_ROOT, 'dist', 'nodes', 'aqara-config.js')), 'run `npm run build` first');
-      const pack = await run(
-        'npm',
-        ['pack', '--ignore-scripts', '--pack-destination', packDir],
-        REPO_ROOT,
-        3 * 60_000,
-      );
-      assert.equal(pack.code, 0, `npm pack failed:\n${tail(pack.output)}`);
-      const tarballs = readdirSync(packDir).filter((file) => file.endsWith('.tgz'));
-      assert.equal(tarballs.length, 1, `one tarball expected, got ${tarballs.join(', ')}`);
-
-      writeFileSync(
-        join(userDir, 'package.json'),
-        JSON.stringify({
-          name: 'node-red-project',
-          description: 'test user dir',
-          version: '0.0.1',
-          private: true,
-        }),
-      );
-      const install = await run(
-        'npm',
-        ['install', join(packDir, tarballs[0]), '--prefer-offline', '--no-audit', '--no-fund'],
-        userDir,
-        INSTALL_TIMEOUT_MS,
-      );
-      assert.equal(install.code, 0, `npm install of the tarball failed:\n${tail(install.output)}`);
-    },
-    { timeout: INSTALL_TIMEOUT_MS + 3 * 60_000 },
-  );
-
-  after(async () => {
-    await stopNodeRed();
-    await sim.stop();
-    temp.remove();
-  });
-
-  it('installs the aqara-test command', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const bin = join(userDir, 'node_modules', '.bin', 'aqara-test');
-    assert.ok(existsSync(bin), 'node_modules/.bin/aqara-test exists');
-    const help = await run(bin, ['-help'], userDir, 30_000);
-    assert.equal(help.code, 0, help.output);
-  });
-
-  it('registers the three node types', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const nodeRed = await startNodeRed();
-    // The compatibility run names the release it installed, so a wrong Node-RED cannot pass silently.
-    const expected = process.env.AQARA_EXPECT_NODE_RED;
-    if (expected)
-      assert.ok(nodeRed.output().includes(`Node-RED version: v${expected}`), `not Node-RED ${expected}`);
-    const { status, body } = await fetchJson(nodeRed.urlFor('nodes'), {
-      headers: { Accept: 'application/json' },
-    });
-    assert.equal(status, 200);
-    assert.ok(Array.isArray(body));
-    const sets = (
-      body as Array<{ module?: string; types?: string[]; enabled?: boolean; err?: unknown }>
-    ).filter((set) => set.module === PACKAGE_NAME);
-    assert.deepEqual(sets.flatMap((set) => set.types ?? []).sort(), [...NODE_TYPES].sort());
-    for (const set of sets) {
-      assert.equal(set.enabled, true);
-      assert.equal(set.err, undefined, `node set failed to load: ${String(set.err)}`);
+    async function startNodeRed(): Promise<NodeRedProcess> {
+      red = await NodeRedProcess.start({ userDir, settings });
+      return red;
     }
-  });
 
-  it('runs a scene by name after a refresh token is pasted', { timeout: STEP_TIMEOUT_MS }, async () => {
-    const nodeRed = current();
-    const mark = nodeRed.mark();
-    const deploy = await fetch(nodeRed.urlFor('flows'), {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'Node-RED-API-Version': 'v1',
-        'Node-RED-Deployment-Type': 'full',
+    async function stopNodeRed(): Promise<void> {
+      if (!red) return;
+      await red.stop();
+      logs.push(...red.lines);
+      red = undefined;
+    }
+
+    function current(): NodeRedProcess {
+      assert.ok(red?.running, 'Node-RED is running');
+      return red;
+    }
+
+    async function runScene(): Promise<{ status: number; body: unknown }> {
+      return fetchJson(current().urlFor(RUN_PATH), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+    }
+
+    async function tokenStatus(): Promise<Record<string, unknown>> {
+      const { status, body } = await fetchJson(current().urlFor(`aqara/token-status?config=${CONFIG_ID}`));
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.ok(typeof body === 'object' && body !== null);
+      return body as Record<string, unknown>;
+    }
+
+    function assertSignedRun(before: number): void {
+      const runs = sim.sceneRuns.slice(before);
+      assert.equal(runs.length, 1, 'exactly one scene run reached the simulator');
+      assert.equal(runs[0].sceneId, SCENE_ID);
+      assert.equal(runs[0].appId, app.appId);
+      const call = sim.calls.filter((entry) => entry.intent === 'config.scene.run').at(-1);
+      assert.equal(call?.code, 0, 'the simulator accepted the signature and the access token');
+    }
+
+    before(
+      async () => {
+        await sim.start();
+        mkdirSync(packDir);
+        mkdirSync(userDir);
+
+        // `npm test` has just built dist/. Letting prepack rebuild it here would delete dist/ under any
+        // test file running in parallel that loads the built nodes, so the build is not repeated.
+        assert.ok(
+          existsSync(join(REPO_ROOT, 'dist', 'nodes', 'aqara-config.js')),
+          'run `npm run build` first',
+        );
+        const pack = await run(
+          'npm',
+          ['pack', '--ignore-scripts', '--pack-destination', packDir],
+          REPO_ROOT,
+          3 * 60_000,
+        );
+        assert.equal(pack.code, 0, `npm pack failed:\n${tail(pack.output)}`);
+        const tarballs = readdirSync(packDir).filter((file) => file.endsWith('.tgz'));
+        assert.equal(tarballs.length, 1, `one tarball expected, got ${tarballs.join(', ')}`);
+
+        writeFileSync(
+          join(userDir, 'package.json'),
+          JSON.stringify({
+            name: 'node-red-project',
+            description: 'test user dir',
+            version: '0.0.1',
+            private: true,
+          }),
+        );
+        const install = await run(
+          'npm',
+          ['install', join(packDir, tarballs[0]), '--prefer-offline', '--no-audit', '--no-fund'],
+          userDir,
+          INSTALL_TIMEOUT_MS,
+        );
+        assert.equal(install.code, 0, `npm install of the tarball failed:\n${tail(install.output)}`);
       },
-      body: JSON.stringify(demoFlow(sim.baseUrl, app.appId, app.keyId, app.appKey)),
-    });
-    assert.equal(deploy.status, 204, await deploy.text());
-    // The admin API answers before the new flows have started.
-    await nodeRed.waitForLine(/\[info\] Started flows/, { since: mark });
+      { timeout: INSTALL_TIMEOUT_MS + 3 * 60_000 },
+    );
 
-    assert.equal((await tokenStatus()).configured, false);
-
-    const refreshToken = sim.issueRefreshToken(app.appId);
-    pastedTokens.push(refreshToken);
-    const paste = await fetchJson(nodeRed.urlFor('aqara/refresh-token'), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ refresh_token: refreshToken, config: CONFIG_ID }),
-    });
-    assert.equal(paste.status, 200, JSON.stringify(paste.body));
-    assert.equal((paste.body as { message?: unknown }).message, 'Refresh token updated successfully');
-
-    const runsBefore = sim.sceneRuns.length;
-    const result = await runScene();
-    assert.equal(result.status, 200, JSON.stringify(result.body));
-    const payload = result.body as Record<string, unknown>;
-    assert.equal(payload.sceneId, SCENE_ID);
-    assert.equal(payload.scene, SCENE_NAME);
-    assert.equal(typeof payload.requestId, 'string');
-    assertSignedRun(runsBefore);
-
-    const status = await tokenStatus();
-    assert.equal(status.configured, true);
-    assert.equal(status.access_token_status, 'valid');
-    refreshesBeforeRestart = sim.callCount('config.auth.refreshToken');
-    assert.equal(refreshesBeforeRestart, 1);
-    assert.equal(sim.isRefreshTokenValid(refreshToken), false, 'Aqara rotated the pasted token');
-  });
-
-  it(
-    'after a restart, runs again on the rotated token from the database',
-    { timeout: STEP_TIMEOUT_MS },
-    async () => {
+    after(async () => {
       await stopNodeRed();
-      await startNodeRed();
+      await sim.stop();
+      temp.remove();
+    });
+
+    it('installs the aqara-test command', { timeout: STEP_TIMEOUT_MS }, async () => {
+      const bin = join(userDir, 'node_modules', '.bin', 'aqara-test');
+      assert.ok(existsSync(bin), 'node_modules/.bin/aqara-test exists');
+      const help = await run(bin, ['-help'], userDir, 30_000);
+      assert.equal(help.code, 0, help.output);
+    });
+
+    it('registers the three node types', { timeout: STEP_TIMEOUT_MS }, async () => {
+      const nodeRed = await startNodeRed();
+      // The compatibility run names the release it installed, so a wrong Node-RED cannot pass silently.
+      const expected = process.env.AQARA_EXPECT_NODE_RED;
+      if (expected)
+        assert.ok(nodeRed.output().includes(`Node-RED version: v${expected}`), `not Node-RED ${expected}`);
+      const { status, body } = await fetchJson(nodeRed.urlFor('nodes'), {
+        headers: { Accept: 'application/json' },
+      });
+      assert.equal(status, 200);
+      assert.ok(Array.isArray(body));
+      const sets = (
+        body as Array<{ module?: string; types?: string[]; enabled?: boolean; err?: unknown }>
+      ).filter((set) => set.module === PACKAGE_NAME);
+      assert.deepEqual(sets.flatMap((set) => set.types ?? []).sort(), [...NODE_TYPES].sort());
+      for (const set of sets) {
+        assert.equal(set.enabled, true);
+        assert.equal(set.err, undefined, `node set failed to load: ${String(set.err)}`);
+      }
+    });
+
+    it(
+      'serves the editor from nodes/ and resources/ of the package',
+      { timeout: STEP_TIMEOUT_MS },
+      async () => {
+        const nodeRed = current();
+        const page = await fetch(nodeRed.urlFor('nodes'), {
+          headers: { Accept: 'text/html', 'Accept-Language': 'en-US' },
+        });
+        const html = await page.text();
+        for (const type of NODE_TYPES) {
+          assert.ok(html.includes(`RED.nodes.registerType('${type}'`), `${type} dialog`);
+          // The help lives in nodes/locales/en-US/<type>.html; Node-RED puts it beside the dialog.
+          assert.ok(html.includes(`data-help-name="${type}"`), `${type} help`);
+        }
+        assert.ok(html.includes('<p>Runs an Aqara Cloud scene.</p>'), 'the English help text');
+        const script = await fetch(nodeRed.urlFor(`resources/${PACKAGE_NAME}/aqara-editor.js`));
+        assert.equal(script.status, 200, 'the shared editor script is served');
+        assert.match(await script.text(), /AqaraEditor/);
+        const icon = await fetch(nodeRed.urlFor(`icons/${PACKAGE_NAME}/aqara.svg`));
+        assert.equal(icon.status, 200, 'the icon is served');
+        await icon.arrayBuffer();
+      },
+    );
+
+    it('runs a scene by name after a refresh token is pasted', { timeout: STEP_TIMEOUT_MS }, async () => {
+      const nodeRed = current();
+      const mark = nodeRed.mark();
+      const deploy = await fetch(nodeRed.urlFor('flows'), {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Node-RED-API-Version': 'v1',
+          'Node-RED-Deployment-Type': 'full',
+        },
+        body: JSON.stringify(demoFlow(sim.baseUrl, app.appId, app.keyId, app.appKey)),
+      });
+      assert.equal(deploy.status, 204, await deploy.text());
+      // The admin API answers before the new flows have started.
+      await nodeRed.waitForLine(/\[info\] Started flows/, { since: mark });
+
+      assert.equal((await tokenStatus()).configured, false);
+
+      const refreshToken = sim.issueRefreshToken(app.appId);
+      pastedTokens.push(refreshToken);
+      const paste = await fetchJson(nodeRed.urlFor('aqara/refresh-token'), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ refresh_token: refreshToken, config: CONFIG_ID }),
+      });
+      assert.equal(paste.status, 200, JSON.stringify(paste.body));
+      assert.equal((paste.body as { message?: unknown }).message, 'Refresh token updated successfully');
 
       const runsBefore = sim.sceneRuns.length;
       const result = await runScene();
       assert.equal(result.status, 200, JSON.stringify(result.body));
+      const payload = result.body as Record<string, unknown>;
+      assert.equal(payload.sceneId, SCENE_ID);
+      assert.equal(payload.scene, SCENE_NAME);
+      assert.equal(typeof payload.requestId, 'string');
       assertSignedRun(runsBefore);
-      // The access token lived only in the old process's memory: one refresh, with the stored token.
-      assert.equal(sim.callCount('config.auth.refreshToken'), refreshesBeforeRestart + 1);
 
       const status = await tokenStatus();
       assert.equal(status.configured, true);
       assert.equal(status.access_token_status, 'valid');
+      refreshesBeforeRestart = sim.callCount('config.auth.refreshToken');
+      assert.equal(refreshesBeforeRestart, 1);
+      assert.equal(sim.isRefreshTokenValid(refreshToken), false, 'Aqara rotated the pasted token');
+    });
 
-      assert.equal(statSync(dbPath).mode & 0o777, 0o600, 'token database is private to its owner');
-      const store = TokenStore.open(dbPath);
-      try {
-        const stored = store.read(CONFIG_ID);
-        assert.ok(stored, 'a token row for the config');
-        assert.equal(stored.appId, app.appId);
-        assert.equal(sim.isRefreshTokenValid(stored.refreshToken), true, 'the stored token is the live one');
-        assert.ok(!pastedTokens.includes(stored.refreshToken), 'the stored token is a rotated one');
-      } finally {
-        store.close();
-      }
-    },
-  );
+    it(
+      'after a restart, runs again on the rotated token from the database',
+      { timeout: STEP_TIMEOUT_MS },
+      async () => {
+        await stopNodeRed();
+        await startNodeRed();
 
-  it('logs no errors in either Node-RED run', { timeout: STEP_TIMEOUT_MS }, async () => {
-    await stopNodeRed();
-    assert.deepEqual(
-      logs.filter((line) => line.includes('[error]')),
-      [],
+        const runsBefore = sim.sceneRuns.length;
+        const result = await runScene();
+        assert.equal(result.status, 200, JSON.stringify(result.body));
+        assertSignedRun(runsBefore);
+        // The access token lived only in the old process's memory: one refresh, with the stored token.
+        assert.equal(sim.callCount('config.auth.refreshToken'), refreshesBeforeRestart + 1);
+
+        const status = await tokenStatus();
+        assert.equal(status.configured, true);
+        assert.equal(status.access_token_status, 'valid');
+
+        assert.equal(statSync(dbPath).mode & 0o777, 0o600, 'token database is private to its owner');
+        const store = TokenStore.open(dbPath);
+        try {
+          const stored = store.read(CONFIG_ID);
+          assert.ok(stored, 'a token row for the config');
+          assert.equal(stored.appId, app.appId);
+          assert.equal(
+            sim.isRefreshTokenValid(stored.refreshToken),
+            true,
+            'the stored token is the live one',
+          );
+          assert.ok(!pastedTokens.includes(stored.refreshToken), 'the stored token is a rotated one');
+        } finally {
+          store.close();
+        }
+      },
     );
-  });
 
-  it(
-    'keeps every secret out of flows.json, flows_cred.json and the log',
-    { timeout: STEP_TIMEOUT_MS },
-    async () => {
+    it('logs no errors in either Node-RED run', { timeout: STEP_TIMEOUT_MS }, async () => {
       await stopNodeRed();
-      const flows = readFileSync(join(userDir, 'flows.json'), 'utf8');
-      const credentials = readFileSync(join(userDir, 'flows_cred.json'), 'utf8');
-      assert.ok(flows.includes(CONFIG_ID), 'flows.json holds the deployed flow');
-      assert.match(credentials, /"\$"\s*:/, 'flows_cred.json is encrypted');
+      assert.deepEqual(
+        logs.filter((line) => line.includes('[error]')),
+        [],
+      );
+    });
 
-      const accessTokens = sim.calls.flatMap((call) => (call.accessToken ? [call.accessToken] : []));
-      // Every refresh token ever sent (the pasted one and each rotation) plus the live one.
-      const refreshTokens = sim.calls.flatMap((call) => {
-        const data = call.data as { refreshToken?: unknown } | undefined;
-        return call.intent === 'config.auth.refreshToken' && typeof data?.refreshToken === 'string'
-          ? [data.refreshToken]
-          : [];
-      });
-      assert.ok(accessTokens.length > 0, 'access tokens were used, so the check below means something');
-      assert.ok(logs.length > 0, 'Node-RED output was captured');
-      assertNoSecrets([flows, credentials, logs.join('\n')], {
-        'app key': [app.appKey],
-        'refresh token': [...new Set([...pastedTokens, ...refreshTokens, ...sim.currentRefreshTokens()])],
-        'access token': [...new Set(accessTokens)],
-      });
-    },
-  );
-});
+    it(
+      'keeps every secret out of flows.json, flows_cred.json and the log',
+      { timeout: STEP_TIMEOUT_MS },
+      async () => {
+        await stopNodeRed();
+        const flows = readFileSync(join(userDir, 'flows.json'), 'utf8');
+        const credentials = readFileSync(join(userDir, 'flows_cred.json'), 'utf8');
+        assert.ok(flows.includes(CONFIG_ID), 'flows.json holds the deployed flow');
+        assert.match(credentials, /"\$"\s*:/, 'flows_cred.json is encrypted');
+
+        const accessTokens = sim.calls.flatMap((call) => (call.accessToken ? [call.accessToken] : []));
+        // Every refresh token ever sent (the pasted one and each rotation) plus the live one.
+        const refreshTokens = sim.calls.flatMap((call) => {
+          const data = call.data as { refreshToken?: unknown } | undefined;
+          return call.intent === 'config.auth.refreshToken' && typeof data?.refreshToken === 'string'
+            ? [data.refreshToken]
+            : [];
+        });
+        assert.ok(accessTokens.length > 0, 'access tokens were used, so the check below means something');
+        assert.ok(logs.length > 0, 'Node-RED output was captured');
+        assertNoSecrets([flows, credentials, logs.join('\n')], {
+          'app key': [app.appKey],
+          'refresh token': [...new Set([...pastedTokens, ...refreshTokens, ...sim.currentRefreshTokens()])],
+          'access token': [...new Set(accessTokens)],
+        });
+      },
+    );
+  },
+);

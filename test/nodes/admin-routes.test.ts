@@ -17,6 +17,7 @@ import {
   postToken,
   sceneFlow,
   TAB,
+  setFlows,
 } from './support';
 
 const INVALID = { error: 'Invalid request body', code: 'INVALID_REQUEST' };
@@ -187,7 +188,7 @@ describe('admin route POST /aqara/refresh-token', () => {
 
   it('a removed config no longer counts', async () => {
     await helper.load(NODES, twoConfigs(h), { ...credentials(), ...credentials(APP.appKey, 'cfg2') });
-    await helper.setFlows([TAB, configNode(h)], 'full', credentials());
+    await setFlows([TAB, configNode(h)], 'full', credentials());
     const gone = await postToken({ refresh_token: 'abc', config: 'cfg2' });
     assert.equal(gone.status, 404);
     const only = await postToken({ refresh_token: h.sim.issueRefreshToken() });
@@ -290,6 +291,54 @@ describe('admin route GET /aqara/token-status', () => {
   });
 });
 
+describe('admin routes and other web sites', () => {
+  const h = harnessPerTest();
+  const EVIL = 'http://attacker.example';
+
+  /** supertest gives every request its own port: the Host header is set to one the test knows. */
+  const HOST = 'node-red.local:1880';
+
+  /** Each route as a browser on some site would call it, or a client that sends no Origin header. */
+  function requests(origin: string | undefined) {
+    const withOrigin = <T extends { set(field: string, value: string): T }>(request: T): T =>
+      origin === undefined ? request.set('Host', HOST) : request.set('Host', HOST).set('Origin', origin);
+    return [
+      withOrigin(helper.request().post('/aqara/refresh-token').set('Content-Type', 'application/json')).send(
+        JSON.stringify({ refresh_token: h.sim.issueRefreshToken(), config: 'cfg' }),
+      ),
+      withOrigin(helper.request().get('/aqara/token-status?config=cfg')),
+      withOrigin(helper.request().get('/aqara/scenes?config=cfg')),
+    ];
+  }
+
+  it('refuses a request whose Origin names another host: 403, JSON, nothing stored', async () => {
+    await helper.load(NODES, sceneFlow(h), credentials());
+    for (const origin of [EVIL, 'null', `http://${HOST}.attacker.example`, 'http://node-red.local:1881']) {
+      for (const response of await Promise.all(requests(origin))) {
+        assert.equal(response.status, 403, `${origin}: ${response.text}`);
+        assert.match(response.headers['content-type'], /application\/json/);
+        const body = response.body as { error: string; code: string; details: string };
+        assert.deepEqual(Object.keys(body).sort(), ['code', 'details', 'error']);
+        assert.equal(body.code, 'CROSS_ORIGIN');
+      }
+    }
+    assert.equal(TokenStore.open(h.dbPath).read('cfg'), undefined, 'no token was stored');
+    assert.equal(h.sim.callCount(), 0, 'no Aqara call was made');
+  });
+
+  it("answers the editor's own page (same host) and clients that send no Origin (curl)", async () => {
+    await helper.load(NODES, sceneFlow(h), credentials());
+    for (const origin of [undefined, `http://${HOST}`, `HTTP://NODE-RED.local:1880`]) {
+      const statuses = (await Promise.all(requests(origin))).map((response) => response.status);
+      // The scenes route answers 409 here: the token was only just stored, by the first request.
+      assert.ok(
+        statuses.every((status) => status !== 403),
+        `${String(origin)}: ${statuses.join(', ')}`,
+      );
+    }
+  });
+});
+
 describe('admin route registration', () => {
   it('adds the routes once per admin app, with the contract permissions', () => {
     const added: string[] = [];
@@ -312,6 +361,7 @@ describe('admin route registration', () => {
     registerAdminRoutes(RED);
     registerAdminRoutes({ ...RED } as NodeAPI);
     assert.deepEqual(added, [
+      'USE /aqara',
       'POST /aqara/refresh-token',
       'GET /aqara/token-status',
       'GET /aqara/scenes',
@@ -335,6 +385,7 @@ describe('admin route registration', () => {
       auth: { needsPermission: () => () => undefined },
     } as unknown as NodeAPI);
     assert.deepEqual(inner, [
+      'USE /aqara',
       'POST /aqara/refresh-token',
       'GET /aqara/token-status',
       'GET /aqara/scenes',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { managerOf } from '../../src/nodes/registry';
+import { managerOf } from '../../src/nodes/config-registry';
 import {
   configNode,
   credentials,
@@ -20,6 +20,7 @@ import {
   statusBecomes,
   TAB,
   waitFor,
+  setFlows,
 } from './support';
 
 const REFRESH = 'config.auth.refreshToken';
@@ -47,11 +48,11 @@ describe('aqara-config lifecycle', () => {
     await runOnce();
     assert.equal(h.sim.callCount(REFRESH), 1);
 
-    await helper.setFlows(flow, 'full', credentials());
+    await setFlows(flow, 'full', credentials());
     assert.notEqual(helper.getNode('cfg'), configInstance, 'Node-RED rebuilt the config node');
     assert.equal(managerOf('cfg'), manager, 'same manager after the redeploy');
     await runOnce();
-    await helper.setFlows(flow, 'full', credentials());
+    await setFlows(flow, 'full', credentials());
     await runOnce();
     assert.equal(h.sim.callCount(REFRESH), 1, 'no refresh caused by the redeploys');
     assert.equal(h.sim.sceneRuns.length, 3);
@@ -63,7 +64,7 @@ describe('aqara-config lifecycle', () => {
     await helper.load(NODES, sceneFlow(h), credentials());
     const manager = managerOf('cfg');
     await runOnce();
-    await helper.setFlows(
+    await setFlows(
       sceneFlow(h, 'tv_pin_entry', { name: 'renamed', scenes: { tv_pin_entry: 'AL.100000000000000003' } }),
       'full',
       credentials(),
@@ -80,7 +81,7 @@ describe('aqara-config lifecycle', () => {
     const manager = managerOf('cfg');
     await runOnce();
 
-    await helper.setFlows(sceneFlow(h), 'full', credentials('not-the-app-key'));
+    await setFlows(sceneFlow(h), 'full', credentials('not-the-app-key'));
     const fresh = managerOf('cfg');
     assert.ok(fresh);
     assert.notEqual(fresh, manager, 'a new manager');
@@ -101,7 +102,7 @@ describe('aqara-config lifecycle', () => {
     await runOnce();
     assert.equal(h.sim.callCount(REFRESH), 1);
 
-    await helper.setFlows(
+    await setFlows(
       sceneFlow(h, 'tv_pin_entry', { baseUrl: h.baseUrl.replace('127.0.0.1', 'localhost') }),
       'full',
       credentials(),
@@ -120,11 +121,11 @@ describe('aqara-config lifecycle', () => {
     await helper.load(NODES, sceneFlow(h), credentials());
     const first = managerOf('cfg');
 
-    await helper.setFlows(sceneFlow(h, 'tv_pin_entry', { keyId: 'K.other' }), 'full', credentials());
+    await setFlows(sceneFlow(h, 'tv_pin_entry', { keyId: 'K.other' }), 'full', credentials());
     const afterKeyId = managerOf('cfg');
     assert.notEqual(afterKeyId, first);
 
-    await helper.setFlows(
+    await setFlows(
       sceneFlow(h, 'tv_pin_entry', { appId: second.appId, keyId: second.keyId }),
       'full',
       credentials(second.appKey),
@@ -137,7 +138,7 @@ describe('aqara-config lifecycle', () => {
     await helper.load(NODES, sceneFlow(h), credentials());
     const manager = managerOf('cfg');
     assert.ok(manager);
-    await helper.setFlows([TAB, onTab({ id: 'out', type: 'helper' })], 'full');
+    await setFlows([TAB, onTab({ id: 'out', type: 'helper' })], 'full');
     assert.equal(managerOf('cfg'), undefined);
     assert.equal(manager.listenerCount('state'), 0);
   });
@@ -149,7 +150,7 @@ describe('aqara-config lifecycle', () => {
     const manager = managerOf('cfg');
     await runOnce();
     const changed = flow.map((n: FlowNode) => (n.id === 'scene' ? { ...n, scene: 'tv_warning' } : n));
-    await helper.setFlows(changed, 'nodes', credentials());
+    await setFlows(changed, 'nodes', credentials());
     assert.equal(managerOf('cfg'), manager);
     const payload = (await runOnce()).payload as Record<string, unknown>;
     assert.equal(payload.scene, 'tv_warning');
@@ -238,7 +239,7 @@ describe('aqara-config closing while a token refresh is in flight', () => {
     const flow = sceneFlow(h);
     const seeded = await loadWithSlowRefresh(flow);
     const manager = managerOf('cfg');
-    await helper.setFlows(flow, 'full', credentials());
+    await setFlows(flow, 'full', credentials());
     assert.equal(storedToken(), seeded, 'the redeploy finished while the refresh was still out');
     assert.equal(managerOf('cfg'), manager, 'the redeploy kept the manager');
     await rotatedTokenIsStored(seeded);
@@ -249,7 +250,7 @@ describe('aqara-config closing while a token refresh is in flight', () => {
     const old = managerOf('cfg');
     // Another address of the same simulator: a new manager (and client), nothing else changes.
     const moved = sceneFlow(h, 'tv_pin_entry', { baseUrl: h.baseUrl.replace('127.0.0.1', 'localhost') });
-    await helper.setFlows(moved, 'full', credentials());
+    await setFlows(moved, 'full', credentials());
     assert.notEqual(managerOf('cfg'), old, 'a new manager');
     await rotatedTokenIsStored(seeded, old);
     const payload = (await runOnce()).payload as Record<string, unknown>;
@@ -259,7 +260,7 @@ describe('aqara-config closing while a token refresh is in flight', () => {
   it('a removed config waits: the rotated token is stored before the deploy completes', async () => {
     const seeded = await loadWithSlowRefresh(sceneFlow(h));
     const manager = managerOf('cfg');
-    await helper.setFlows([TAB, onTab({ id: 'out', type: 'helper' })], 'full');
+    await setFlows([TAB, onTab({ id: 'out', type: 'helper' })], 'full');
     assert.notEqual(storedToken(), seeded, 'stored before the close completed');
     assert.equal(managerOf('cfg'), undefined);
     await rotatedTokenIsStored(seeded, manager);
@@ -306,8 +307,9 @@ describe('aqara-config database location', () => {
       assert.equal(statSync(join(userDir, 'aqara-cloud')).mode & 0o777, 0o700);
     } finally {
       await helper.unload();
-      (await import('../../src/nodes/registry')).closeAllManagers();
+      const closing = (await import('../../src/nodes/config-registry')).closeAllManagers();
       await sim.stop();
+      await closing;
       rmSync(userDir, { recursive: true, force: true });
     }
   });

@@ -3,10 +3,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
+import {
+  CONFIG_EDITOR_SETTINGS,
+  KEEP_ALIVE_DAYS,
+  RATE_LIMIT,
+  REGIONS,
+  TOKEN_STATUS_EDITOR_SETTINGS,
+  WARN_DAYS,
+} from '../../src/nodes/editor-settings';
+import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes/node-types';
 import { lookUp, readCatalog } from './support';
 
-const NODES_DIR = join(__dirname, '../../src/nodes');
-const TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'] as const;
+const NODES_DIR = join(__dirname, '../../nodes');
 
 interface PropertyDef {
   value: unknown;
@@ -28,16 +36,49 @@ function html(type: string): string {
   return readFileSync(join(NODES_DIR, `${type}.html`), 'utf8');
 }
 
+function englishHelp(type: string): string {
+  return readFileSync(join(NODES_DIR, 'locales', 'en-US', `${type}.html`), 'utf8');
+}
+
 /** Runs the editor script with a stand-in RED and returns what it registered. */
+const EDITOR_SCRIPT = join(__dirname, '../../resources/aqara-editor.js');
+const EDITOR_SCRIPT_TAG =
+  '<script type="text/javascript" src="resources/@metron/node-red-aqara-cloud/aqara-editor.js"></script>';
+
+/** What Node-RED's editor holds in RED.settings: each node type's exportable settings. */
+function editorSettings(): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const exported of [CONFIG_EDITOR_SETTINGS, TOKEN_STATUS_EDITOR_SETTINGS]) {
+    for (const [name, setting] of Object.entries(exported)) {
+      if (setting.exportable) settings[name] = setting.value;
+    }
+  }
+  return settings;
+}
+
+/**
+ * Runs the shared editor script, then the node's own, with a stand-in RED holding the runtime's
+ * settings, and returns what it registered.
+ */
 function definitionOf(type: string): NodeDefinition {
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html(type))?.[1];
   assert.ok(script, `${type}.html has an editor script`);
   const registered: Record<string, NodeDefinition> = {};
-  runInNewContext(script, {
-    RED: { nodes: { registerType: (name: string, def: NodeDefinition) => (registered[name] = def) } },
+  const context: Record<string, unknown> = {
+    RED: {
+      settings: editorSettings(),
+      nodes: { registerType: (name: string, def: NodeDefinition) => (registered[name] = def) },
+    },
     // Only used inside dialog callbacks; validate functions fall back to `this` when the dialog is closed.
     $: () => ({ length: 0 }),
-  });
+  };
+  context.window = context;
+  runInNewContext(readFileSync(EDITOR_SCRIPT, 'utf8'), context);
+  // Every node set loads the shared script: a second run must keep the first one's object.
+  const shared = context.AqaraEditor;
+  runInNewContext(readFileSync(EDITOR_SCRIPT, 'utf8'), context);
+  assert.equal(context.AqaraEditor, shared);
+  runInNewContext(script, context);
   assert.deepEqual(Object.keys(registered), [type]);
   return registered[type];
 }
@@ -51,13 +92,18 @@ describe('editor files', () => {
         'literal registerType for node-red-dev validate',
       );
       assert.ok(text.includes(`data-template-name="${type}"`));
-      const help = new RegExp(`data-help-name="${type}">\\s*<p>[^<]+</p>`).exec(text);
+      // Before the node's own script, so AqaraEditor is there when registerType runs.
+      assert.ok(
+        text.startsWith(`${EDITOR_SCRIPT_TAG}\n<script type="text/javascript">`),
+        'loads the shared script first',
+      );
+      const help = new RegExp(`data-help-name="${type}">\\s*<p>[^<]+</p>`).exec(englishHelp(type));
       assert.ok(help, 'help starts with a one-line summary');
-      if (type !== 'aqara-config') {
-        assert.match(text, /<h3>Inputs<\/h3>\s*<dl class="message-properties">/);
-        assert.match(text, /<h3>Outputs<\/h3>\s*<dl class="message-properties">/);
+      if (FLOW_NODE_TYPES.includes(type)) {
+        assert.match(englishHelp(type), /<h3>Inputs<\/h3>\s*<dl class="message-properties">/);
+        assert.match(englishHelp(type), /<h3>Outputs<\/h3>\s*<dl class="message-properties">/);
       }
-      assert.match(text, /<h3>Details<\/h3>/);
+      assert.match(englishHelp(type), /<h3>Details<\/h3>/);
     });
 
     it(`${type}: every message key the editor uses is in locales/en-US/${type}.json`, () => {
@@ -69,12 +115,16 @@ describe('editor files', () => {
       for (const match of text.matchAll(/(?:this\._|\bt)\('([\w.-]+)'/g)) keys.add(match[1]);
       assert.ok(!/\bnode\._\(/.test(text), 'keys are found through this._ or t');
       assert.ok(keys.size > 0);
-      for (const key of keys) assert.ok(lookUp(catalog, key) !== undefined, `${type}: ${key}`);
+      for (const key of keys) {
+        // The region names are looked up by the runtime's list of regions.
+        const full = key === 'aqara-config.regions.' ? REGIONS.map((region) => key + region) : [key];
+        for (const one of full) assert.ok(lookUp(catalog, one) !== undefined, `${type}: ${one}`);
+      }
     });
   }
 
   it('flow nodes sit in the Aqara category with the package icon', () => {
-    for (const type of ['aqara-scene', 'aqara-token-status']) {
+    for (const type of FLOW_NODE_TYPES) {
       const def = definitionOf(type);
       assert.equal(def.category, 'Aqara');
       assert.equal(def.defaults.config.type, 'aqara-config');
@@ -115,7 +165,8 @@ describe('editor files', () => {
   it('aqara-config validates region, custom URL and the scene map', () => {
     const { defaults } = definitionOf('aqara-config');
     const region = defaults.region.validate as NonNullable<PropertyDef['validate']>;
-    for (const ok of ['cn', 'usa', 'ger', 'kr', 'ru', 'sg', 'custom']) assert.ok(region.call({}, ok), ok);
+    assert.deepEqual(REGIONS, ['cn', 'usa', 'ger', 'kr', 'ru', 'sg', 'custom']);
+    for (const ok of REGIONS) assert.ok(region.call({}, ok), ok);
     assert.ok(!region.call({}, 'mars'));
 
     const baseUrl = defaults.baseUrl.validate as NonNullable<PropertyDef['validate']>;
@@ -135,6 +186,8 @@ describe('editor files', () => {
     const { defaults } = definitionOf('aqara-config');
     assert.equal(defaults.keepAliveDays.value, 7);
     assert.equal(defaults.rateLimit.value, 300);
+    // The editor's limits are the runtime's: the same rules, handed over through RED.settings.
+    assert.deepEqual([KEEP_ALIVE_DAYS.max, RATE_LIMIT.max], [25, 100_000]);
     const days = defaults.keepAliveDays.validate as NonNullable<PropertyDef['validate']>;
     // Empty and missing: config nodes saved before the option existed must not turn invalid.
     for (const ok of [undefined, '', '0', '7', '0.5', '25', 7]) assert.ok(days.call({}, ok), String(ok));
@@ -142,6 +195,30 @@ describe('editor files', () => {
     const limit = defaults.rateLimit.validate as NonNullable<PropertyDef['validate']>;
     for (const ok of [undefined, '', '0', '300', 1200]) assert.ok(limit.call({}, ok), String(ok));
     for (const bad of ['2.5', '-1', 'many', '100001']) assert.ok(!limit.call({}, bad), bad);
+  });
+
+  it('aqara-token-status validates warn days (0 to 30, decimals) with the runtime rule', () => {
+    const { defaults } = definitionOf('aqara-token-status');
+    assert.equal(defaults.warnDays.value, WARN_DAYS.fallback);
+    const days = defaults.warnDays.validate as NonNullable<PropertyDef['validate']>;
+    for (const ok of [undefined, '', '0', '7', '2.5', '30', 7]) assert.ok(days.call({}, ok), String(ok));
+    for (const bad of ['31', '-1', 'soon', '1e1']) assert.ok(!days.call({}, bad), bad);
+  });
+
+  it('no dialog builds HTML from values: text goes in through .text(), .val() or attributes', () => {
+    for (const file of [...TYPES.map((type) => `${type}.html`), EDITOR_SCRIPT]) {
+      const text = readFileSync(file.endsWith('.html') ? join(NODES_DIR, file) : file, 'utf8');
+      assert.doesNotMatch(text, /\.html\(/, `${file}: .html()`);
+      assert.doesNotMatch(
+        text,
+        /\.(?:append|prepend|before|after|replaceWith)\(\s*['"`]/,
+        `${file}: markup string`,
+      );
+      assert.doesNotMatch(text, /\$\(\s*['"`]<[^'"`]*['"`]\s*\+/, `${file}: element built from a string`);
+      // RED.notify sets a string as HTML: only the shared script calls it, with a text element.
+      if (file.endsWith('.html')) assert.doesNotMatch(text, /RED\.notify\(/, `${file}: RED.notify`);
+    }
+    assert.match(readFileSync(EDITOR_SCRIPT, 'utf8'), /RED\.notify\(\$\('<p\/>'\)\.text\(/);
   });
 
   it('the icon is an SVG', () => {

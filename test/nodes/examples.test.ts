@@ -3,11 +3,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAllManagers } from '../../src/nodes/registry';
+import { closeAllManagers } from '../../src/nodes/config-registry';
+import { NODE_TYPES } from '../../src/nodes/node-types';
 import { type FlowNode, helper, lastStatus, NODES } from './support';
 
 const EXAMPLES = join(__dirname, '../../examples');
-const OURS = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
 
 /** Core node modules the examples may use: no third-party node may appear in them. */
 const CORE: Record<string, string> = {
@@ -38,7 +38,7 @@ describe('examples', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => {
     await helper.unload();
-    closeAllManagers();
+    await closeAllManagers();
   });
 
   it('are the four documented flows', () => {
@@ -64,7 +64,7 @@ describe('examples', () => {
       );
       for (const n of flow) {
         assert.ok(
-          n.type === 'tab' || OURS.includes(n.type) || n.type in CORE,
+          n.type === 'tab' || (NODE_TYPES as readonly string[]).includes(n.type) || n.type in CORE,
           `${file}: ${n.type} is core or ours`,
         );
         for (const port of (n.wires as string[][] | undefined) ?? []) {
@@ -79,7 +79,7 @@ describe('examples', () => {
 
   it('together use every node type of the package', () => {
     const used = new Set(examples().flatMap(([, flow]) => flow.map((n) => n.type)));
-    for (const type of OURS) assert.ok(used.has(type), type);
+    for (const type of NODE_TYPES) assert.ok(used.has(type), type);
   });
 
   it('ship placeholders, never credentials or tokens', () => {

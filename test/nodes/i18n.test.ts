@@ -3,9 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import aqaraConfig from '../../src/nodes/aqara-config';
-import aqaraScene from '../../src/nodes/aqara-scene';
-import aqaraTokenStatus from '../../src/nodes/aqara-token-status';
+import { REGIONS } from '../../src/nodes/editor-settings';
+import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes/node-types';
 import {
   catchToCaught,
   configNode,
@@ -13,6 +12,7 @@ import {
   type Harness,
   helper,
   lastStatus,
+  nodeModule,
   nextMessage,
   node,
   onTab,
@@ -28,11 +28,11 @@ import {
  * missing help as nothing at all, so both languages must stay complete and in step.
  */
 
-const NODES_DIR = join(__dirname, '../../src/nodes');
+const SRC_DIR = join(__dirname, '../../src/nodes');
+const NODES_DIR = join(__dirname, '../../nodes');
+const EDITOR_SCRIPT = join(__dirname, '../../resources/aqara-editor.js');
 const LOCALES_DIR = join(NODES_DIR, 'locales');
 const LANGUAGES = ['en-US', 'zh-CN'] as const;
-const TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'] as const;
-const FLOW_NODE_TYPES = ['aqara-scene', 'aqara-token-status'];
 /** Node-RED names a node set's catalog namespace `<module>/<set>` (registry loader: node.id). */
 const PACKAGE = '@metron/node-red-aqara-cloud';
 const NO_TOKEN = 'no refresh token configured - please add one using the admin API';
@@ -43,11 +43,8 @@ const KEPT_AS_IS = new Set([
   'aqara-config.label.appKey',
   'aqara-config.placeholder.baseUrl',
   'aqara-config.placeholder.keyId',
-  'aqara-config.placeholder.keepAliveDays',
-  'aqara-config.placeholder.rateLimit',
   'aqara-scene.label.config',
   'aqara-token-status.label.config',
-  'aqara-token-status.placeholder.warnDays',
 ]);
 
 type Catalog = { [key: string]: string | Catalog };
@@ -74,12 +71,16 @@ function placeholders(text: string): string[] {
   return [...text.matchAll(/__(\w+?)__/g)].map((match) => match[1]).sort();
 }
 
+/** A file of the node layer: TypeScript from src/nodes, the editor's .html from nodes/. */
 function source(file: string): string {
-  return readFileSync(join(NODES_DIR, file), 'utf8');
+  if (file === 'aqara-editor.js') return readFileSync(EDITOR_SCRIPT, 'utf8');
+  return readFileSync(join(file.endsWith('.ts') ? SRC_DIR : NODES_DIR, file), 'utf8');
 }
 
-const TS_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.ts'));
+const TS_FILES = readdirSync(SRC_DIR).filter((file) => file.endsWith('.ts'));
 const HTML_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.html'));
+/** The editor's code: each dialog and the script they share. */
+const EDITOR_FILES = [...HTML_FILES, 'aqara-editor.js'];
 
 /**
  * A key's first segment names its catalog: each node file's catalog has its type as the only top-level
@@ -111,10 +112,8 @@ describe('message catalogs', () => {
     assert.deepEqual(readdirSync(LOCALES_DIR).sort(), [...LANGUAGES]);
     for (const lang of LANGUAGES) {
       const files = readdirSync(join(LOCALES_DIR, lang)).sort();
-      const expected = TYPES.map((type) => `${type}.json`);
-      // English help stays in each node's main .html, which Node-RED takes as the en-US help; other
-      // languages' help is found as locales/<lang>/<node file>.html.
-      if (lang !== 'en-US') expected.push(...TYPES.map((type) => `${type}.html`));
+      // Each language has a node file's messages and its help (locales/<lang>/<node file>.html).
+      const expected = TYPES.flatMap((type) => [`${type}.json`, `${type}.html`]);
       assert.deepEqual(files, expected.sort(), lang);
     }
   });
@@ -176,7 +175,7 @@ describe('every message key the code uses is in the catalogs', () => {
     }
     // The two keys built at run time: the status of a failed scene run, and of an unusable config.
     assert.ok(source('aqara-scene.ts').includes('t(`aqara-scene.status.${failureStatusKey(error)}`)'));
-    assert.ok(source('status.ts').includes('t(`aqara-config.status.${problem}`)'));
+    assert.ok(source('node-status.ts').includes('t(`aqara-config.status.${problem}`)'));
     const dynamic = [
       ...returnedLiterals(source('aqara-scene.ts'), 'failureStatusKey').map((k) => `aqara-scene.status.${k}`),
       ...unionLiterals(source('config-spec.ts'), 'ConfigProblem').map((k) => `aqara-config.status.${k}`),
@@ -188,18 +187,37 @@ describe('every message key the code uses is in the catalogs', () => {
     assert.ok(used.size > 30, `found ${used.size} keys`);
   });
 
-  it('src/nodes/*.html: data-i18n, this._ and t keys exist in both languages', () => {
-    for (const file of HTML_FILES) {
+  it('nodes/*.html and the shared editor script: data-i18n, this._ and t keys exist in both languages', () => {
+    // The two families of keys the editor builds at run time: a region's name, a failed request's words.
+    const problems = /REQUEST_PROBLEMS = \[([^\]]*)\]/.exec(source('aqara-editor.js'));
+    assert.ok(problems, 'the editor script lists its request problems');
+    const requestProblems = [...problems[1].matchAll(/'(\w+)'/g)].map((match) => match[1]);
+    assert.ok(requestProblems.length >= 5, requestProblems.join());
+    const completions: Record<string, readonly string[]> = { 'aqara-config.regions.': REGIONS };
+    let requestPrefixes = 0;
+    for (const file of EDITOR_FILES) {
       const text = source(file);
       const keys = new Set<string>();
       for (const match of text.matchAll(/data-i18n="(?:\[\w+\])?([\w.-]+)"/g)) keys.add(match[1]);
       for (const match of text.matchAll(CALL)) keys.add(match[2]);
+      for (const match of text.matchAll(/requestErrorText\([^)]*'([\w.-]+\.)'\)/g)) {
+        requestPrefixes++;
+        for (const problem of requestProblems) keys.add(`${match[1]}${problem}`);
+      }
       assert.ok(keys.size > 0, file);
       for (const key of keys) {
         assert.ok(!key.includes('${'), `${file}: ${key} is built at run time`);
-        for (const lang of LANGUAGES) assert.ok(catalogHas(lang, key), `${file}: ${lang} lacks ${key}`);
+        // A key that ends in a dot is completed at run time from a list the runtime defines.
+        const endings = key.endsWith('.') ? completions[key] : [''];
+        assert.ok(endings, `${file}: ${key} is completed from no known list`);
+        for (const ending of endings) {
+          for (const lang of LANGUAGES) {
+            assert.ok(catalogHas(lang, key + ending), `${file}: ${lang} lacks ${key + ending}`);
+          }
+        }
       }
     }
+    assert.equal(requestPrefixes, 2, 'both dialogs that call the routes word their failures');
   });
 
   it('the node layer hands no inline text to users: logs, statuses and errors come from the catalog', () => {
@@ -212,18 +230,21 @@ describe('every message key the code uses is in the catalogs', () => {
       /new Error\(\s*['"`]/,
       /\bRED\.notify\(\s*['"`]/,
     ];
-    for (const file of [...TS_FILES, ...HTML_FILES]) {
+    for (const file of [...TS_FILES, ...EDITOR_FILES]) {
       const text = source(file);
       for (const pattern of inline) assert.doesNotMatch(text, pattern, `${file}: ${pattern}`);
     }
   });
 });
 
-/** The help block of a node's main .html, as Node-RED's registry loader cuts it out. */
+/** A node's help in one language: nodes/locales/<lang>/<type>.html, as Node-RED's loader reads it. */
+function helpFile(lang: string, type: string): string {
+  return readFileSync(join(LOCALES_DIR, lang, `${type}.html`), 'utf8');
+}
+
+/** The English help, which Node-RED also serves for any language that has none of its own. */
 function mainHelp(type: string): string {
-  const match = /(<script[^>]* data-help-name=[\s\S]*?<\/script>)/i.exec(source(`${type}.html`));
-  assert.ok(match, `${type}.html has help`);
-  return match[1];
+  return helpFile('en-US', type);
 }
 
 /** Node-RED's own modules, resolved from node-red as the test helper does: the copy that runs. */
@@ -235,19 +256,23 @@ interface HelpLoader {
 
 describe('help', () => {
   const loader = fromNodeRed('@node-red/registry/lib/loader') as HelpLoader;
-  /** A node set as the registry keeps it: the main .html's help is its default-language help. */
+  /** A node set as the registry keeps it: its .html holds no help, so every language is a file. */
   const nodeSet = (type: string) => ({
     module: PACKAGE,
     template: join(NODES_DIR, `${type}.html`),
-    help: { 'en-US': mainHelp(type) },
+    help: {},
   });
 
   for (const type of TYPES) {
-    it(`${type}: Node-RED serves the English help for en-US and the Chinese file for zh-CN`, () => {
-      const english = loader.getNodeHelp(nodeSet(type), 'en-US');
-      const chinese = loader.getNodeHelp(nodeSet(type), 'zh-CN');
-      assert.equal(english, mainHelp(type));
-      assert.equal(chinese, readFileSync(join(LOCALES_DIR, 'zh-CN', `${type}.html`), 'utf8'));
+    it(`${type}: Node-RED serves the English help file for en-US and the Chinese file for zh-CN`, () => {
+      assert.ok(!source(`${type}.html`).includes('data-help-name'), 'no help left in the dialog file');
+      assert.match(
+        mainHelp(type),
+        new RegExp(`^<script type="text/html" data-help-name="${type}">\\s*<p>[^<]+</p>`),
+        'one help block for this type, opening with a one-line summary',
+      );
+      assert.equal(loader.getNodeHelp(nodeSet(type), 'en-US'), mainHelp(type));
+      assert.equal(loader.getNodeHelp(nodeSet(type), 'zh-CN'), helpFile('zh-CN', type));
       // Another Chinese variant without its own file falls back to the English help, not to nothing.
       assert.equal(loader.getNodeHelp(nodeSet(type), 'zh-TW'), mainHelp(type));
     });
@@ -312,11 +337,7 @@ describe('a Node-RED runtime in zh-CN', () => {
     await Promise.all(
       TYPES.map((type) => i18n.registerMessageCatalog(`${PACKAGE}/${type}`, LOCALES_DIR, `${type}.json`)),
     );
-    modules = [
-      load(aqaraConfig, 'aqara-config'),
-      load(aqaraScene, 'aqara-scene'),
-      load(aqaraTokenStatus, 'aqara-token-status'),
-    ];
+    modules = TYPES.map((type) => load(nodeModule(type), type));
     assert.equal(i18n.i.language, 'zh-CN');
     h = await startHarness();
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { buildManagerSpec } from '../../src/nodes/config-spec';
-import { managerOf } from '../../src/nodes/registry';
+import { managerOf } from '../../src/nodes/config-registry';
 import {
   APP,
   credentials,
@@ -15,6 +15,7 @@ import {
   NODES,
   sceneFlow,
   seedRefreshToken,
+  setFlows,
 } from './support';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -144,14 +145,14 @@ describe('aqara-config keepAliveDays and rateLimit: reaching the manager', () =>
     const first = liveManager();
 
     // An old flow saved again by the editor now carries the defaults explicitly: nothing changed.
-    await helper.setFlows(
+    await setFlows(
       sceneFlow(h, 'tv_pin_entry', { keepAliveDays: '7', rateLimit: '300' }),
       'full',
       credentials(),
     );
     assert.equal(managerOf('cfg'), first, 'same values, same manager');
 
-    await helper.setFlows(
+    await setFlows(
       sceneFlow(h, 'tv_pin_entry', { keepAliveDays: '5', rateLimit: '300' }),
       'full',
       credentials(),
@@ -161,7 +162,7 @@ describe('aqara-config keepAliveDays and rateLimit: reaching the manager', () =>
     assert.equal(first.listenerCount('state'), 0, 'the old manager was let go');
     assert.equal(await first.keepAliveTick(), 'disabled', 'and closed');
 
-    await helper.setFlows(
+    await setFlows(
       sceneFlow(h, 'tv_pin_entry', { keepAliveDays: '5', rateLimit: '120' }),
       'full',
       credentials(),

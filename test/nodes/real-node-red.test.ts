@@ -162,7 +162,7 @@ describe('in a real Node-RED with adminAuth', () => {
     const answer = await call('GET', 'nodes', { user: 'admin', headers: { Accept: 'application/json' } });
     const sets = (
       JSON.parse(answer.text) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>
-    ).filter((set) => set.module === 'aqara-src-under-test');
+    ).filter((set) => set.module === '@metron/node-red-aqara-cloud');
     assert.deepEqual(sets.flatMap((set) => set.types).sort(), [...NODE_TYPES]);
     for (const set of sets) {
       assert.equal(set.enabled, true);
@@ -179,6 +179,17 @@ describe('in a real Node-RED with adminAuth', () => {
     );
     assert.equal((await call('GET', 'aqara/token-status', { user: 'reader' })).status, 200);
     assert.equal((await call('GET', 'aqara/token-status', { user: 'flows-only' })).status, 401);
+  });
+
+  it("a page of another site is refused even with the admin's token; the editor's own page is not", async () => {
+    const own = new URL(red.url).origin;
+    const from = (origin: string) =>
+      call('GET', 'aqara/token-status', { user: 'admin', headers: { Origin: origin } });
+    const refused = await from('http://attacker.example');
+    assert.equal(refused.status, 403, refused.text);
+    assert.match(refused.type, /application\/json/);
+    assert.equal((JSON.parse(refused.text) as { code: string }).code, 'CROSS_ORIGIN');
+    assert.equal((await from(own)).status, 200);
   });
 
   it('a malformed body is a 400 JSON answer, and neither the answer nor the log quotes it', async () => {

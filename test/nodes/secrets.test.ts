@@ -13,6 +13,7 @@ import {
   postToken,
   startHarness,
   stopHarness,
+  setFlows,
 } from './support';
 
 /**
@@ -85,7 +86,7 @@ describe('no secret leaves the token store and the client', () => {
     collectStatusesAndLogs();
 
     // A wrong App Key: the refresh fails with an auth error.
-    await helper.setFlows(flow(), 'full', credentials('wrong-app-key-value'));
+    await setFlows(flow(), 'full', credentials('wrong-app-key-value'));
     await send('scene');
     collectStatusesAndLogs();
   });

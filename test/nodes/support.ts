@@ -3,23 +3,53 @@
  * src, a real Aqara simulator, a fresh token database per test, and a message catalog that resolves
  * keys the way Node-RED does (the helper's own RED._ returns the key unchanged).
  */
+import { type EventEmitter, once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
-import aqaraConfig from '../../src/nodes/aqara-config';
-import aqaraScene from '../../src/nodes/aqara-scene';
-import aqaraTokenStatus from '../../src/nodes/aqara-token-status';
-import { closeAllManagers } from '../../src/nodes/registry';
+import { NODE_TYPES } from '../../src/nodes/node-types';
+import { closeAllManagers } from '../../src/nodes/config-registry';
 import { TokenStore } from '../../src/lib/tokens/store';
 
 helper.init(require.resolve('node-red'));
 
 export { helper };
 
-export const LOCALES = join(__dirname, '../../src/nodes/locales/en-US');
+/** The runtime's event emitter, from the Node-RED the helper runs (the one it emits flows:started on). */
+const runtimeEvents = (
+  createRequire(require.resolve('node-red'))('@node-red/util') as { events: EventEmitter }
+).events;
+
+/** How long new flows may take to start: generous, for a machine busy with other work. */
+const FLOWS_START_TIMEOUT_MS = 30_000;
+
+/**
+ * A redeploy like helper.setFlows, which gives the new flows only 300 ms to start and fails after
+ * that (a loaded machine takes longer): this waits for Node-RED's flows:started itself.
+ */
+export async function setFlows(
+  flow: FlowNode[],
+  type: 'full' | 'flows' | 'nodes',
+  creds?: Record<string, Record<string, string>>,
+): Promise<void> {
+  const started = once(runtimeEvents, 'flows:started', {
+    signal: AbortSignal.timeout(FLOWS_START_TIMEOUT_MS),
+  });
+  try {
+    await helper.setFlows(flow, type, creds);
+  } catch (error) {
+    started.catch(() => undefined);
+    // Only the helper's own 300 ms deadline is ignored: the wait below is the real one.
+    if (!(error instanceof Error && error.message === 'timeout waiting event')) throw error;
+  }
+  await started;
+}
+
+export const LOCALES = join(__dirname, '../../nodes/locales/en-US');
 
 type Catalog = Record<string, unknown>;
 
@@ -63,11 +93,13 @@ function withCatalog(module: unknown, nodeFile: string): NodeModule {
   return (RED: object) => load(Object.assign(Object.create(RED) as object, { _ }));
 }
 
-export const NODES: NodeModule[] = [
-  withCatalog(aqaraConfig, 'aqara-config'),
-  withCatalog(aqaraScene, 'aqara-scene'),
-  withCatalog(aqaraTokenStatus, 'aqara-token-status'),
-];
+/** The node module of a type, from src: `module.exports = function (RED) {...}`. */
+export function nodeModule(type: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by name from the one list of types
+  return require(join(__dirname, '../../src/nodes', type));
+}
+
+export const NODES: NodeModule[] = NODE_TYPES.map((type) => withCatalog(nodeModule(type), type));
 
 export const SCENES = Object.fromEntries(DEFAULT_SCENES.map((scene) => [scene.name, scene.sceneId]));
 export const APP = DEFAULT_APP;
@@ -89,8 +121,10 @@ export async function startHarness(sim = new AqaraSimulator()): Promise<Harness>
 
 export async function stopHarness(h: Harness): Promise<void> {
   await helper.unload();
-  closeAllManagers();
+  // Managers close once idle; stopping the simulator ends any request a test left hanging.
+  const closing = closeAllManagers();
   await h.sim.stop();
+  await closing;
   rmSync(h.dir, { recursive: true, force: true });
 }
 

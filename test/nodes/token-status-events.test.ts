@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
 import type { AqaraConfigNode } from '../../src/nodes/config-node';
-import { managerOf } from '../../src/nodes/registry';
+import { managerOf } from '../../src/nodes/config-registry';
 import {
   APP,
   credentials,
@@ -23,6 +23,7 @@ import {
   seedRefreshToken,
   TAB,
   waitFor,
+  setFlows,
 } from './support';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -196,7 +197,7 @@ describe('aqara-token-status with emitOnChange', () => {
     assert.equal(got[0].error, NO_TOKEN);
     assert.equal((got[0].payload as Record<string, unknown>).configured, false);
 
-    await helper.setFlows(flow, 'full', credentials());
+    await setFlows(flow, 'full', credentials());
     const afterRedeploy = collect();
     await settle();
     assert.deepEqual(afterRedeploy, [], 'announced today already');
@@ -220,7 +221,7 @@ describe('aqara-token-status with emitOnChange', () => {
       await runScene();
       assert.equal(managerOf('cfg')?.state, state);
 
-      await helper.setFlows(flow, 'full', credentials(appKey));
+      await setFlows(flow, 'full', credentials(appKey));
       const got = collect();
       await waitFor(() => got.length > 0, 'a notice');
       await settle();
@@ -229,7 +230,7 @@ describe('aqara-token-status with emitOnChange', () => {
       assert.equal((got[0].payload as Record<string, unknown>).state, state);
 
       // Once a day, across deploys, and the failing calls that follow add nothing.
-      await helper.setFlows(flow, 'full', credentials(appKey));
+      await setFlows(flow, 'full', credentials(appKey));
       const later = collect();
       await runScene();
       await settle();
@@ -270,18 +271,18 @@ describe('aqara-token-status with emitOnChange', () => {
     assert.equal(got[0].error, undefined);
 
     // A redeploy is not news: the same node said so today already.
-    await helper.setFlows(flow, 'full', credentials());
+    await setFlows(flow, 'full', credentials());
     const afterRedeploy = collect();
     await settle();
     assert.deepEqual(afterRedeploy, []);
 
     // Removed and added again, it is a new node: it tells again.
-    await helper.setFlows(
+    await setFlows(
       flow.filter((n) => n.id !== id),
       'full',
       credentials(),
     );
-    await helper.setFlows(flow, 'full', credentials());
+    await setFlows(flow, 'full', credentials());
     const afterReAdd = collect();
     await waitFor(() => afterReAdd.length > 0, 'a notice from the re-added node');
     assert.deepEqual(topics(afterReAdd), ['refresh_token_expiring']);
@@ -377,7 +378,7 @@ describe('aqara-token-status with emitOnChange', () => {
       const changed = flow.map((n) =>
         n.type === 'aqara-token-status' ? { ...n, name: `deploy ${deploy}` } : n,
       );
-      await helper.setFlows(changed, deploy % 2 === 0 ? 'full' : 'nodes', credentials());
+      await setFlows(changed, deploy % 2 === 0 ? 'full' : 'nodes', credentials());
       assert.equal(managerOf('cfg'), manager, 'the manager is kept');
       assert.deepEqual(counts(), before, `after deploy ${deploy + 1}`);
     }
@@ -388,7 +389,7 @@ describe('aqara-token-status with emitOnChange', () => {
     await settle();
     assert.deepEqual(topics(got), ['refreshed', 'refreshed', 'refreshed'], 'no old node sends');
 
-    await helper.setFlows([TAB, onTab({ id: 'notices', type: 'helper' })], 'full');
+    await setFlows([TAB, onTab({ id: 'notices', type: 'helper' })], 'full');
     assert.deepEqual(
       events.map((event) => manager.listenerCount(event)),
       [0, 0, 0],
@@ -423,7 +424,7 @@ describe('aqara-token-status with emitOnChange', () => {
     issued.push(h.sim.issueRefreshToken());
     await postToken({ refresh_token: issued[1], config: 'cfg' });
     await runScene();
-    await helper.setFlows(notifyFlow(h, { id }), 'full', credentials('wrong-app-key-value'));
+    await setFlows(notifyFlow(h, { id }), 'full', credentials('wrong-app-key-value'));
     const gotWrongKey = collect();
     h.sim.expireAccessTokens();
     await runScene();

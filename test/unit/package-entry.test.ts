@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { NODE_TYPES } from '../../src/nodes/node-types';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -16,6 +17,33 @@ describe('package entry points', () => {
     const built = [pkg.main, pkg.types, ...Object.values(pkg.bin), ...Object.values(pkg['node-red'].nodes)];
     for (const file of built)
       assert.ok(existsSync(join(ROOT, file)), `${file} is missing after npm run build`);
+  });
+
+  it('node-red.nodes lists every node type, each a one-line entry in nodes/ loading the build', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      files: string[];
+      'node-red': { nodes: Record<string, string> };
+    };
+    assert.deepEqual(
+      pkg['node-red'].nodes,
+      Object.fromEntries(NODE_TYPES.map((type) => [type, `nodes/${type}.js`])),
+    );
+    for (const folder of ['dist', 'nodes', 'resources']) assert.ok(pkg.files.includes(folder), folder);
+    for (const type of NODE_TYPES) {
+      assert.equal(
+        readFileSync(join(ROOT, 'nodes', `${type}.js`), 'utf8'),
+        `module.exports = require('../dist/nodes/${type}.js');\n`,
+      );
+      // What Node-RED needs beside the entry file, and the TypeScript the entry's build comes from.
+      for (const file of [
+        `nodes/${type}.html`,
+        `nodes/locales/en-US/${type}.json`,
+        `nodes/locales/en-US/${type}.html`,
+        `src/nodes/${type}.ts`,
+      ]) {
+        assert.ok(existsSync(join(ROOT, file)), file);
+      }
+    }
   });
 
   it('exposes the library without Node-RED', () => {

@@ -16,12 +16,14 @@ interface Manifest {
   'node-red'?: { nodes?: Record<string, string> };
 }
 
-/** Files without which Node-RED would load half a package: each node's .js and .html, and `main`. */
+/** Files without which Node-RED would load half a package: each node's entry, compiled .js and .html, and `main`. */
 function requiredFiles(manifest: Manifest): string[] {
   const nodes = Object.values(manifest['node-red']?.nodes ?? {});
   return [
     ...nodes,
     ...nodes.map((file) => file.replace(/\.js$/, '.html')),
+    // nodes/<type>.js only forwards to the compiled module of the same name.
+    ...nodes.map((file) => `dist/${file}`),
     ...(manifest.main ? [manifest.main] : []),
   ];
 }

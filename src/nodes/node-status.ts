@@ -1,9 +1,11 @@
 import type { TokenState } from '../lib/tokens/manager';
 import type { ConfigProblem } from './config-spec';
-import type { Node, NodeStatus } from './types';
+import type { Node, NodeStatus, Translate } from './types';
 
-/** Translates a key of the calling module's message catalog (RED._). */
-export type Translate = (key: string, substitutions?: Record<string, string | number>) => string;
+/*
+ * What flow nodes show under themselves (Node-RED's node status), as opposed to the token status
+ * object of src/lib/tokens/status.ts that the admin route and aqara-token-status return.
+ */
 
 /** Node-RED draws status text under the node; longer than this runs into its neighbours. */
 export const MAX_STATUS_LENGTH = 20;
