@@ -65,6 +65,28 @@ const NOT_SENT_CODES = new Set([
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 
+/**
+ * The server's certificate was not accepted: the handshake failed before a byte of the request was
+ * sent. Behind an inspecting corporate proxy this is the usual first error (its CA must be given to
+ * Node with NODE_EXTRA_CA_CERTS); it must not be taken for a lost answer.
+ */
+const CERTIFICATE_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+]);
+
 /** Status and body of one answer, whatever they are: #interpret decides what they mean. */
 interface RawAnswer {
   status: number;
@@ -370,6 +392,13 @@ export class AqaraClient {
         `the proxy at ${proxy.shown} refused to connect to ${this.#host} (HTTP ${status}) on ${intent}`,
         // A refusal the proxy may lift by itself (503, 502) is worth retrying; 403 or 407 is not.
         { kind: status >= 500 ? 'transient' : 'rejected', intent, answerLost: false },
+      );
+    }
+    if (code !== undefined && CERTIFICATE_CODES.has(code)) {
+      const via = proxy === undefined ? '' : ` through the proxy at ${proxy.shown}`;
+      return new AqaraError(
+        `the TLS certificate of ${this.#host}${via} is not trusted (${code}) on ${intent}`,
+        { kind: 'rejected', intent, answerLost: false },
       );
     }
     if (code !== undefined && NOT_SENT_CODES.has(code)) {
