@@ -33,6 +33,10 @@ const NO_DETAIL = new Set(['', 'null', 'none', 'undefined', 'nil']);
  */
 const NAMED_TOKEN = /\b((?:access|refresh)_?token)(\s*[:=]\s*)[^\s,;"'}\]]+/gi;
 
+/** C0, DEL, C1 and the Unicode line and paragraph separators some log viewers break lines on. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
 /**
  * Parses a response body. Returns undefined when the body is not an Aqara envelope at all
  * (not JSON, not an object, or no usable numeric `code`), so the caller can fall back to the
@@ -73,22 +77,17 @@ export function parseAqaraEnvelope(body: string, secrets: readonly string[] = []
  * never leave the start of a secret behind.
  */
 export function cleanAqaraText(text: string, secrets: readonly string[] = [], max = MAX_AQARA_TEXT): string {
+  if (text === '') return text;
   let out = text;
+  // Runs on every answer: a regular expression is built only for a secret that is really there.
+  let lower = out.toLowerCase();
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret === '') continue;
+    if (secret === '' || !lower.includes(secret.toLowerCase())) continue;
     out = out.replace(new RegExp(escapeRegExp(secret), 'gi'), '***');
+    lower = out.toLowerCase();
   }
-  out = out.replace(NAMED_TOKEN, '$1$2***');
-  out = Array.from(out, (ch) => (isControl(ch) ? ' ' : ch))
-    .join('')
-    .trim();
+  out = out.replace(NAMED_TOKEN, '$1$2***').replace(CONTROL, ' ').trim();
   return out.length > max ? `${out.slice(0, max)}…` : out;
-}
-
-/** C0, DEL, C1 and the Unicode line and paragraph separators some log viewers break lines on. */
-function isControl(ch: string): boolean {
-  const code = ch.charCodeAt(0);
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
 }
 
 function escapeRegExp(text: string): string {
