@@ -243,7 +243,7 @@ describe('aqara-token-status with emitOnChange', () => {
     await helper.load(NODES, notifyFlow(h, { id }), credentials());
     const got = collect();
     // Every attempt of one refresh (three, with back-off) meets a broken Aqara.
-    h.sim.injectFault({ intent: REFRESH, fault: { kind: 'http500' }, times: 3 });
+    h.sim.injectFault({ intent: REFRESH, fault: { kind: 'http500', body: 'json' }, times: 3 });
     await runScene();
     await waitFor(() => got.length > 0, 'a notice');
     assert.equal(got[0].topic, 'refresh_failed');
@@ -305,7 +305,7 @@ describe('aqara-token-status with emitOnChange', () => {
 
     // The token ages behind the manager's back (e.g. Node-RED was down), then refreshing fails.
     seedAgedToken(h, 35 * DAY_MS);
-    h.sim.injectFault({ intent: REFRESH, fault: { kind: 'http500' }, times: 3 });
+    h.sim.injectFault({ intent: REFRESH, fault: { kind: 'http500', body: 'json' }, times: 3 });
     await runScene();
     // The expiry is seen as soon as the refresh starts ('refreshing'); the failure after its retries.
     await waitFor(() => got.length >= 2, 'two notices');

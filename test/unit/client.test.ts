@@ -1,9 +1,13 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import dc from 'node:diagnostics_channel';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { AqaraClient, REFRESH_INTENT, type AqaraClientOptions } from '../../src/lib/aqara/client';
-import { AqaraError } from '../../src/lib/aqara/errors';
+import { AqaraError, kindOfAqaraCode } from '../../src/lib/aqara/errors';
 import { parseAqaraEnvelope } from '../../src/lib/aqara/response';
+import { MAX_SOCKETS_PER_HOST } from '../../src/lib/aqara/transport';
 import type { Logger } from '../../src/lib/logger';
 import { AqaraSimulator, DEFAULT_POSITION_ID, DEFAULT_SCENES } from '../../simulator/server';
 
@@ -331,6 +335,43 @@ describe('AqaraClient against the simulator', () => {
       assert.equal(error.answerLost, true);
       assert.match(error.message, /malformed/);
     });
+
+    test('804 (token failed) is a dead access token; 501 is transient; 612 is transient only for a read', async () => {
+      const client = makeClient();
+      const token = await accessToken(client);
+      const cases: [number, string, string][] = [
+        [804, 'config.scene.run', 'access_token'],
+        [501, 'config.scene.run', 'transient'],
+        [612, 'query.resource.value', 'transient'],
+        [612, 'write.resource.device', 'rejected'],
+        [612, 'config.scene.run', 'rejected'],
+      ];
+      for (const [code, intent, kind] of cases) {
+        sim.injectFault({ fault: { kind: 'code', code }, intent });
+        const error = await failure(client.request(intent, {}, token));
+        assert.equal(error.code, code);
+        assert.equal(error.kind, kind, `${code} on ${intent}`);
+      }
+    });
+
+    test('a token Aqara echoes in its detail is masked, known to us or not', async () => {
+      const client = makeClient();
+      const token = await accessToken(client);
+      sim.injectFault({
+        fault: {
+          kind: 'code',
+          code: 108,
+          message: `Parameter AccessToken illegal, accessToken:${token}, refreshToken=someone-elses-token`,
+        },
+        intent: 'config.scene.run',
+      });
+      const error = await failure(client.request('config.scene.run', { sceneId: SCENE_ID }, token));
+      assert.equal(
+        error.message,
+        'Aqara error 108 (Parameter AccessToken illegal, accessToken:***, refreshToken=***) on config.scene.run',
+      );
+      secrets.add('someone-elses-token');
+    });
   });
 
   describe('HTTP and network failures', () => {
@@ -353,6 +394,22 @@ describe('AqaraClient against the simulator', () => {
       assert.equal(error.kind, 'transient');
       assert.equal(error.code, 500);
       assert.equal(error.httpStatus, 500);
+    });
+
+    test('HTTP 5xx without an envelope on a refresh may have rotated the token -> answer lost', async () => {
+      const client = makeClient();
+      for (const fault of [{ kind: 'http500' as const }, { kind: 'httpStatus' as const, status: 503 }]) {
+        sim.injectFault({ fault, intent: REFRESH_INTENT });
+        const error = await failure(client.refreshToken(issueRefreshToken()));
+        assert.equal(error.kind, 'transient');
+        assert.equal(error.answerLost, true, inspect(fault));
+        assert.equal(error.code, undefined);
+      }
+      // With Aqara's envelope the answer was read: code 500 is an ordinary transient failure.
+      sim.injectFault({ fault: { kind: 'http500', body: 'json' }, intent: REFRESH_INTENT });
+      const read = await failure(client.refreshToken(issueRefreshToken()));
+      assert.equal(read.code, 500);
+      assert.equal(read.answerLost, false);
     });
 
     test('a non-Aqara 404 -> rejected', async () => {
@@ -438,6 +495,29 @@ describe('AqaraClient against the simulator', () => {
     });
   });
 
+  describe('connection pool', () => {
+    test(`a burst of 300 calls opens at most ${MAX_SOCKETS_PER_HOST} connections and every call succeeds`, async () => {
+      const client = makeClient();
+      const token = await accessToken(client);
+      let opened = 0;
+      const count = (): void => {
+        opened += 1;
+      };
+      dc.subscribe('net.client.socket', count);
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 300 }, () =>
+            client.request('query.scene.detail', { sceneId: SCENE_ID }, token),
+          ),
+        );
+        assert.ok(answers.every((answer) => answer.code === 0));
+      } finally {
+        dc.unsubscribe('net.client.socket', count);
+      }
+      assert.ok(opened > 1 && opened <= MAX_SOCKETS_PER_HOST, `${opened} connections opened`);
+    });
+  });
+
   describe('no secret leaks', () => {
     test('debug log lines carry intent, code, duration and request id only', () => {
       assert.ok(logLines.length > 0);
@@ -489,6 +569,50 @@ describe('parseAqaraEnvelope', () => {
     assert.equal(object?.detail, '{"field":"sceneId"}');
   });
 
+  test('a rendered null in msgDetails is no detail, and messageDetail is taken then', () => {
+    for (const empty of ['null', '"null"', '"None"', '""', '" "']) {
+      const only = parseAqaraEnvelope(`{"code":302,"message":"params error","msgDetails":${empty}}`);
+      assert.equal(only?.detail, undefined, empty);
+      const other = parseAqaraEnvelope(
+        `{"code":302,"message":"params error","msgDetails":${empty},"messageDetail":"pageSize"}`,
+      );
+      assert.equal(other?.detail, 'pageSize', empty);
+    }
+  });
+
+  test('text from the answer reaches no log raw: control characters flattened, length bounded, secrets masked', () => {
+    const envelope = parseAqaraEnvelope(
+      JSON.stringify({
+        code: 108,
+        requestId: 'r1\naqara config.scene.run code=0 forged\u2028line',
+        message: `bad\r\n\u0007token ${'x'.repeat(400)}`,
+        msgDetails: `Parameter AccessToken illegal, accessToken:SECRETTOKEN\u001b[31m`,
+      }),
+      ['secrettoken'],
+    );
+    assert.ok(envelope !== undefined);
+    assert.equal(envelope.requestId, 'r1 aqara config.scene.run code=0 forged line');
+    assert.ok(
+      Array.from(envelope.message).every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f),
+      envelope.message,
+    );
+    assert.equal(envelope.message.length, 301);
+    assert.ok(envelope.message.endsWith('…'));
+    assert.equal(envelope.detail, 'Parameter AccessToken illegal, accessToken:***');
+    const longId = parseAqaraEnvelope(JSON.stringify({ code: 0, requestId: 'i'.repeat(5000) }));
+    assert.equal(longId?.requestId.length, 101);
+  });
+
+  test('a secret cut by the length bound is masked before the cut', () => {
+    const secret = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    const envelope = parseAqaraEnvelope(
+      JSON.stringify({ code: 2006, message: `${'m'.repeat(290)}${secret}` }),
+      [secret],
+    );
+    assert.ok(envelope !== undefined);
+    assert.ok(!envelope.message.includes(secret.slice(0, 10)), envelope.message);
+  });
+
   test('tolerates a numeric-string code and missing text fields', () => {
     assert.deepEqual(parseAqaraEnvelope('{"code":"108"}'), {
       code: 108,
@@ -510,6 +634,113 @@ describe('parseAqaraEnvelope', () => {
       '{"code":1.5}',
     ]) {
       assert.equal(parseAqaraEnvelope(body), undefined, body);
+    }
+  });
+});
+
+test('kindOfAqaraCode: 804 like 108, 501 transient, 612 by intent', () => {
+  for (const code of [108, 109, 804, 2004, 2005])
+    assert.equal(kindOfAqaraCode(code), 'access_token', String(code));
+  assert.equal(kindOfAqaraCode(501), 'transient');
+  assert.equal(kindOfAqaraCode(612, 'query.device.info'), 'transient');
+  assert.equal(kindOfAqaraCode(612, 'write.ir.click'), 'rejected');
+  assert.equal(kindOfAqaraCode(612), 'rejected');
+});
+
+/**
+ * Answers no Aqara server sends but something on the path might: each test sets what the next
+ * request gets. The simulator stays polite; this server is for the client's limits.
+ */
+describe('AqaraClient against answers the simulator never sends', () => {
+  let reply: (res: http.ServerResponse) => void = (res) => res.end();
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    hits += 1;
+    req.resume();
+    req.on('end', () => reply(res));
+  });
+  let baseUrl = '';
+  const lines: string[] = [];
+  const logger: Logger = {
+    debug: (line) => lines.push(line),
+    info: (line) => lines.push(line),
+    warn: (line) => lines.push(line),
+    error: (line) => lines.push(line),
+  };
+  const client = (): AqaraClient =>
+    new AqaraClient({ baseUrl, appId: 'app', keyId: 'key', appKey: 'app-key-secret', logger });
+
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('an answer over 10 MB is refused as unreadable (answer lost), not buffered', async () => {
+    reply = (res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 12 && res.write(chunk)) sent += 1;
+        if (sent < 12) res.once('drain', more);
+        else res.end('{}');
+      };
+      more();
+    };
+    const aqara = client();
+    try {
+      const error = await failure(aqara.refreshToken('rt-over-size'));
+      assert.equal(error.message, `Aqara sent an unreadable answer on ${REFRESH_INTENT}`);
+      assert.equal(error.answerLost, true);
+    } finally {
+      aqara.close();
+    }
+  });
+
+  test('a redirect is not followed: the access token goes nowhere else', async () => {
+    const before = hits;
+    reply = (res) => {
+      res.writeHead(302, { Location: `${baseUrl}/elsewhere` });
+      res.end();
+    };
+    const aqara = client();
+    try {
+      const error = await failure(aqara.request('config.scene.run', { sceneId: SCENE_ID }, 'access-token-x'));
+      assert.equal(error.httpStatus, 302);
+      assert.equal(error.kind, 'rejected');
+      assert.equal(hits - before, 1, 'one request, no second one to the Location');
+    } finally {
+      aqara.close();
+    }
+  });
+
+  test('a request id carrying a newline cannot forge a log line', async () => {
+    reply = (res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          code: 0,
+          requestId: 'abc\naqara config.auth.refreshToken code=0 1 ms requestId=forged',
+          message: 'Success',
+          msgDetails: 'None',
+          result: { accessToken: 'at-1', refreshToken: 'rt-2', openId: 'open\r\nid', expiresIn: '60' },
+        }),
+      );
+    };
+    lines.length = 0;
+    const aqara = client();
+    try {
+      const grant = await aqara.refreshToken('rt-1');
+      assert.equal(grant.openId, 'open  id');
+      assert.equal(lines.length, 1);
+      assert.doesNotMatch(lines[0], /[\r\n]/);
+      assert.match(lines[0], /requestId=abc aqara config\.auth\.refreshToken code=0 1 ms requestId=forged$/);
+    } finally {
+      aqara.close();
     }
   });
 });

@@ -10,6 +10,8 @@ export interface Sizes {
   rounds: number;
   warmupRounds: number;
   perCallCalls: number;
+  /** Sequential calls per round against the simulator answering after DELAYED_ANSWER_MS. */
+  perCallDelayedCalls: number;
   burstSize: number;
   nodeRedMessages: number;
   /** Messages in flight at once in the Node-RED throughput flows. */
@@ -24,6 +26,7 @@ const FULL: Sizes = {
   rounds: 5,
   warmupRounds: 1,
   perCallCalls: 5_000,
+  perCallDelayedCalls: 300,
   burstSize: 1_000,
   nodeRedMessages: 10_000,
   nodeRedWindow: 16,
@@ -38,6 +41,7 @@ const QUICK: Sizes = {
   rounds: 3,
   warmupRounds: 1,
   perCallCalls: 1_000,
+  perCallDelayedCalls: 60,
   burstSize: 300,
   nodeRedMessages: 1_000,
   nodeRedWindow: 16,

@@ -1,14 +1,14 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { urlToHttpOptions } from 'node:url';
+import axios, { type AxiosInstance } from 'axios';
 import { silentLogger, type Logger } from '../logger';
 import { AqaraError, kindOfAqaraCode, type AqaraErrorKind } from './errors';
 import { createNonce } from './nonce';
 import { normalizeBaseUrl } from './regions';
 import { isRecord } from '../is-record';
-import { parseAqaraEnvelope, type AqaraEnvelope } from './response';
+import { cleanAqaraText, MAX_AQARA_ID, parseAqaraEnvelope, type AqaraEnvelope } from './response';
 import { signRequest } from './sign';
+import { createTransport, PROXY_REFUSED, type ProxyRoute } from './transport';
 
 export interface AqaraClientOptions {
   baseUrl: string;
@@ -47,19 +47,8 @@ export const API_PATH = '/v3.0/open/api';
 export const REFRESH_INTENT = 'config.auth.refreshToken';
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-/**
- * Idle keep-alive sockets are closed by us after this long. Servers close idle connections too
- * (Node's default is 5 s); if both sides close at once, a request sent on the dying socket fails
- * with ECONNRESET, which we must report as "answer lost". Closing first avoids that race. Node
- * also shortens this further when the server announces `Keep-Alive: timeout=N`.
- */
-const IDLE_SOCKET_MS = 4_000;
-
 /** An answer this large is not an Aqara envelope; refuse it rather than buffer it. */
 const MAX_ANSWER_BYTES = 10 * 1024 * 1024;
-
-/** Aqara's own text is shown to users; keep it readable and bounded. */
-const MAX_AQARA_TEXT = 300;
 
 /** Characters Node accepts in a header value, minus spaces: ids and tokens never contain any. */
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
@@ -76,21 +65,39 @@ const NOT_SENT_CODES = new Set([
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 
+/**
+ * The server's certificate was not accepted: the handshake failed before a byte of the request was
+ * sent. Behind an inspecting corporate proxy this is the usual first error (its CA must be given to
+ * Node with NODE_EXTRA_CA_CERTS); it must not be taken for a lost answer.
+ */
+const CERTIFICATE_CODES = new Set([
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+]);
+
 /** Status and body of one answer, whatever they are: #interpret decides what they mean. */
 interface RawAnswer {
   status: number;
   text: string;
 }
 
-/** A failure of our own making (deadline, oversized answer), coded like Node's network errors. */
-function codedError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
 /**
  * The only place that signs and speaks HTTP to Aqara. It knows nothing about token lifetimes:
  * it sends one request and turns every outcome into either an AqaraResponse (code 0) or a clean
- * AqaraError that carries no secret and no raw Node error.
+ * AqaraError that carries no secret and no raw axios error (those hold the request headers,
+ * including the access token, and the body, including the refresh token).
  */
 export class AqaraClient {
   readonly appId: string;
@@ -104,13 +111,8 @@ export class AqaraClient {
   readonly #now: () => number;
   readonly #host: string;
   readonly #agent: http.Agent;
-  readonly #request: typeof http.request;
-  /** Host, port and API path, worked out once: request options are built on every call, so they stay small. */
-  readonly #target: {
-    hostname: string | null | undefined;
-    port: string | number | null | undefined;
-    path: string | null | undefined;
-  };
+  readonly #proxy: ProxyRoute | undefined;
+  readonly #http: AxiosInstance;
   #closed = false;
 
   constructor(options: AqaraClientOptions) {
@@ -145,17 +147,27 @@ export class AqaraClient {
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
 
-    // One pooled agent per client: reusing the TLS connection is most of the per-call cost.
-    // Node unrefs idle pooled sockets, so a forgotten client does not keep the process alive.
-    const agentOptions: http.AgentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS };
-    this.#agent = url.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-    // Plain node:http(s) rather than axios: axios' per-call config merging, header normalisation and
-    // abort-signal plumbing cost more than signing, sending and parsing together (docs/benchmarks.md).
-    // node:http never takes a proxy from the environment and never follows a redirect (which would
-    // replay the Accesstoken header to another host), so neither needs switching off.
-    this.#request = url.protocol === 'https:' ? https.request : http.request;
-    const target = urlToHttpOptions(new URL(`${this.baseUrl}${API_PATH}`));
-    this.#target = { hostname: target.hostname, port: target.port, path: target.path };
+    // One pooled, capped agent per client, direct or through the environment's proxy: reusing the
+    // TLS connection is most of the per-call cost.
+    const transport = createTransport(new URL(`${this.baseUrl}${API_PATH}`));
+    this.#agent = transport.agent;
+    this.#proxy = transport.proxy;
+    this.#http = axios.create({
+      baseURL: this.baseUrl,
+      adapter: 'http',
+      httpAgent: this.#agent,
+      httpsAgent: this.#agent,
+      // The agent is the proxy decision; axios' own would tunnel on a pool of its own, uncapped.
+      proxy: false,
+      // A redirect would replay the Accesstoken header to another host; Aqara does not redirect.
+      maxRedirects: 0,
+      maxContentLength: MAX_ANSWER_BYTES,
+      // Every answer is parsed here, whatever its HTTP status and whatever its body.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformRequest: [(body: unknown) => body],
+      transformResponse: [(body: unknown) => body],
+    });
   }
 
   /**
@@ -209,7 +221,9 @@ export class AqaraClient {
     if (typeof result.refreshToken === 'string' && result.refreshToken !== '') {
       grant.refreshToken = result.refreshToken;
     }
-    if (typeof result.openId === 'string' && result.openId !== '') grant.openId = result.openId;
+    // An id from Aqara's answer, like requestId: cleaned before it can reach a log or a status.
+    const openId = typeof result.openId === 'string' ? cleanAqaraText(result.openId, [], MAX_AQARA_ID) : '';
+    if (openId !== '') grant.openId = openId;
     if (result.expiresIn !== undefined) grant.expiresIn = result.expiresIn;
     return grant;
   }
@@ -289,71 +303,43 @@ export class AqaraClient {
   }
 
   /**
-   * One POST on the pooled agent. Resolves with any status and body; rejects with Node's error for a
-   * failed connection, ETIMEDOUT when the whole call outlives timeoutMs (one deadline for connect,
-   * send and answer: a socket-inactivity timeout would restart on every byte), or
-   * ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED for an answer too large to be an Aqara envelope.
+   * One POST. Resolves with any status and body; rejects with axios' error for a failed connection
+   * or an answer too large to be an Aqara envelope, and ETIMEDOUT when the whole call, queueing for a
+   * pooled socket included, outlives timeoutMs: axios' own timeout restarts on socket activity.
    */
-  #post(body: string, headers: Record<string, string>): Promise<RawAnswer> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const finish = (outcome: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outcome();
-      };
-      const timer = setTimeout(
-        () => req.destroy(codedError(`no answer within ${this.timeoutMs} ms`, 'ETIMEDOUT')),
-        this.timeoutMs,
-      );
-      const req = this.#request(
-        {
-          hostname: this.#target.hostname,
-          port: this.#target.port,
-          path: this.#target.path,
-          method: 'POST',
-          agent: this.#agent,
-          headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-            else req.destroy(codedError('answer too large', 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED'));
-          });
-          res.on('end', () =>
-            finish(() =>
-              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-            ),
-          );
-          // A connection dropped in the middle of the answer: Node emits 'error' (ECONNRESET, "aborted").
-          res.on('error', (error) => finish(() => reject(error)));
-        },
-      );
-      req.on('error', (error) => finish(() => reject(error)));
-      req.end(body);
-    });
+  async #post(body: string, headers: Record<string, string>): Promise<RawAnswer> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    try {
+      const response = await this.#http.post<unknown>(API_PATH, body, { headers, signal: controller.signal });
+      return { status: response.status, text: typeof response.data === 'string' ? response.data : '' };
+    } catch (error: unknown) {
+      if (timedOut)
+        throw Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #interpret(response: RawAnswer, intent: string, secrets: readonly string[]): AqaraEnvelope {
     const status = response.status;
-    const text = response.text;
-    const envelope = parseAqaraEnvelope(text);
+    const envelope = parseAqaraEnvelope(response.text, secrets);
     const httpStatus = status === 200 ? undefined : status;
     const ok = status >= 200 && status < 300;
 
     if (envelope !== undefined && envelope.code !== 0) {
-      const message = clean(envelope.message, secrets);
-      const detail = envelope.detail === undefined ? '' : clean(envelope.detail, secrets);
+      const { message, detail = '' } = envelope;
       let summary = `Aqara error ${envelope.code}`;
       if (message !== '') summary += ` (${message})`;
       summary += ` on ${intent}`;
       if (detail !== '' && detail !== message) summary += `: ${detail}`;
       throw new AqaraError(summary, {
-        kind: kindOfAqaraCode(envelope.code),
+        kind: kindOfAqaraCode(envelope.code, intent),
         code: envelope.code,
         requestId: envelope.requestId || undefined,
         intent,
@@ -371,18 +357,28 @@ export class AqaraClient {
         answerLost: true,
       });
     }
+    const via = this.#proxy === undefined ? '' : ` (through the proxy at ${this.#proxy.shown})`;
+    if (status === 407 && this.#proxy !== undefined) {
+      throw new AqaraError(`the proxy at ${this.#proxy.shown} asks for credentials (HTTP 407) on ${intent}`, {
+        kind: 'rejected',
+        intent,
+        httpStatus,
+      });
+    }
     const kind: AqaraErrorKind = status >= 500 || status === 429 ? 'transient' : 'rejected';
-    throw new AqaraError(`Aqara answered HTTP ${status} on ${intent}`, {
+    throw new AqaraError(`Aqara answered HTTP ${status} on ${intent}${via}`, {
       kind,
       intent,
       httpStatus,
-      // Gateway errors mean an upstream may have handled the request without us seeing the answer.
-      answerLost: status === 502 || status === 504,
+      // Gateway errors mean an upstream may have handled the request without us seeing the answer;
+      // on a refresh any server error may have come after Aqara rotated the refresh token.
+      answerLost: status === 502 || status === 504 || (status >= 500 && intent === REFRESH_INTENT),
     });
   }
 
   #networkError(error: unknown, intent: string): AqaraError {
     const code = errorCode(error);
+    const proxy = this.#proxy;
     if (code !== undefined && TIMEOUT_CODES.has(code)) {
       return new AqaraError(`no answer from Aqara within ${this.timeoutMs} ms on ${intent}`, {
         kind: 'transient',
@@ -390,8 +386,25 @@ export class AqaraClient {
         answerLost: true,
       });
     }
+    if (code === PROXY_REFUSED && proxy !== undefined) {
+      const status = proxyStatus(error);
+      return new AqaraError(
+        `the proxy at ${proxy.shown} refused to connect to ${this.#host} (HTTP ${status}) on ${intent}`,
+        // A refusal the proxy may lift by itself (503, 502) is worth retrying; 403 or 407 is not.
+        { kind: status >= 500 ? 'transient' : 'rejected', intent, answerLost: false },
+      );
+    }
+    if (code !== undefined && CERTIFICATE_CODES.has(code)) {
+      const via = proxy === undefined ? '' : ` through the proxy at ${proxy.shown}`;
+      return new AqaraError(
+        `the TLS certificate of ${this.#host}${via} is not trusted (${code}) on ${intent}`,
+        { kind: 'rejected', intent, answerLost: false },
+      );
+    }
     if (code !== undefined && NOT_SENT_CODES.has(code)) {
-      return new AqaraError(`cannot reach Aqara at ${this.#host} (${code}) on ${intent}`, {
+      // Through a proxy, the only connection this process opens is the one to the proxy.
+      const where = proxy === undefined ? `Aqara at ${this.#host}` : `the proxy at ${proxy.shown}`;
+      return new AqaraError(`cannot reach ${where} (${code}) on ${intent}`, {
         kind: 'transient',
         intent,
         answerLost: false,
@@ -404,8 +417,9 @@ export class AqaraClient {
         answerLost: true,
       });
     }
-    // HPE_*: Node's HTTP parser could not read the answer.
-    if (code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED' || code?.startsWith('HPE_')) {
+    // ERR_BAD_RESPONSE: axios refused the answer (larger than MAX_ANSWER_BYTES, or cut short);
+    // HPE_*: Node's HTTP parser could not read it.
+    if (code === 'ERR_BAD_RESPONSE' || code?.startsWith('HPE_')) {
       return new AqaraError(`Aqara sent an unreadable answer on ${intent}`, {
         kind: 'transient',
         intent,
@@ -415,7 +429,8 @@ export class AqaraClient {
     // ECONNRESET, socket hang up, EPIPE and anything unexpected: the request may have been
     // delivered, so the caller must assume Aqara acted on it.
     const shown = code !== undefined && /^[A-Z0-9_]{1,40}$/.test(code) ? code : 'connection failed';
-    return new AqaraError(`connection to Aqara at ${this.#host} lost on ${intent} (${shown})`, {
+    const via = proxy === undefined ? '' : ` through the proxy at ${proxy.shown}`;
+    return new AqaraError(`connection to Aqara at ${this.#host}${via} lost on ${intent} (${shown})`, {
       kind: 'transient',
       intent,
       answerLost: true,
@@ -450,31 +465,19 @@ function errorCode(error: unknown): string | undefined {
   return typeof own === 'string' ? own : undefined;
 }
 
-/**
- * Makes Aqara's free text safe to show: Aqara could echo a token or key back (e.g. "Parameter
- * AccessToken <token> illegal"), so every secret of this request is masked, in any letter case
- * since the signed string is lowercased; control characters are flattened so a message cannot
- * forge extra log lines.
- */
-function clean(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret === '') continue;
-    out = out.replace(new RegExp(escapeRegExp(secret), 'gi'), '***');
+/** The status a proxy refused a CONNECT with (see transport.ts), wherever axios put that error. */
+function proxyStatus(error: unknown): number {
+  for (const candidate of [
+    error,
+    isRecord(error) || error instanceof Error ? (error as { cause?: unknown }).cause : undefined,
+  ]) {
+    const status: unknown =
+      isRecord(candidate) || candidate instanceof Error
+        ? (candidate as { status?: unknown }).status
+        : undefined;
+    if (typeof status === 'number') return status;
   }
-  out = Array.from(out, (ch) => (isControl(ch) ? ' ' : ch))
-    .join('')
-    .trim();
-  return out.length > MAX_AQARA_TEXT ? `${out.slice(0, MAX_AQARA_TEXT)}…` : out;
-}
-
-function isControl(ch: string): boolean {
-  const code = ch.charCodeAt(0);
-  return code < 0x20 || code === 0x7f;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return 0;
 }
 
 function elapsed(started: number): number {

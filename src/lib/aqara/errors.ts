@@ -12,11 +12,14 @@ export type AqaraErrorKind =
   | 'refresh_token'
   /** No refresh token is stored for this config. */
   | 'not_configured'
-  /** Network fault, timeout, HTTP 5xx, 100, 104, 429, 500: worth retrying later. */
+  /** Network fault, timeout, HTTP 5xx, 100, 104, 429, 500, 501, 612 on a read: worth retrying later. */
   | 'transient'
   /** 302, unknown scene, bad input: retrying the same request will not help. */
   | 'caller'
-  /** Aqara refused for a reason the user must look at (device offline, permission denied). */
+  /**
+   * Aqara refused for a reason the user must look at (device offline, permission denied), or a
+   * write whose outcome is unknown (612 on a write: the device may have acted).
+   */
   | 'rejected'
   /** The token database could not be read or written. */
   | 'storage';
@@ -62,11 +65,13 @@ const KIND_BY_CODE: ReadonlyMap<number, AqaraErrorKind> = new Map([
   [104, 'transient'],
   [429, 'transient'],
   [500, 'transient'],
+  [501, 'transient'],
   [106, 'app_credentials'],
   [107, 'app_credentials'],
   [2002, 'app_credentials'],
   [108, 'access_token'],
   [109, 'access_token'],
+  // "token failed": Aqara's own SDK lists it among the token errors.
   [804, 'access_token'],
   [2004, 'access_token'],
   [2005, 'access_token'],
@@ -77,8 +82,16 @@ const KIND_BY_CODE: ReadonlyMap<number, AqaraErrorKind> = new Map([
   [1202, 'caller'],
 ]);
 
-/** Aqara answer codes this project has no specific rule for are reported, not retried. */
-export function kindOfAqaraCode(code: number): AqaraErrorKind {
+/** Aqara's "gateway did not answer": the command may or may not have reached the device. */
+const GATEWAY_NO_ANSWER = 612;
+
+/**
+ * Aqara answer codes this project has no specific rule for are reported, not retried. The intent
+ * matters for 612 only: a read is safe to repeat, a write may already have switched the device, so
+ * repeating it is the user's call, not ours.
+ */
+export function kindOfAqaraCode(code: number, intent?: string): AqaraErrorKind {
+  if (code === GATEWAY_NO_ANSWER) return intent?.startsWith('query.') ? 'transient' : 'rejected';
   return KIND_BY_CODE.get(code) ?? 'rejected';
 }
 

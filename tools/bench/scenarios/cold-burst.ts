@@ -1,4 +1,6 @@
+import dc from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
+import { MAX_SOCKETS_PER_HOST } from '../../../src/lib/aqara/transport';
 import { compareAlternating, timed, type Contender } from '../compare';
 import { BENCH_SCENE_ID, type BenchFixture } from '../fixture';
 import { count, duration, fixed, ratioWithSpread } from '../format';
@@ -33,6 +35,12 @@ export async function coldBurst(fixture: BenchFixture, sizes: Sizes): Promise<Sc
   const refreshMs: number[] = [];
   /** A bare refresh round trip, timed apart from the baseline's burst, for scale. */
   const bareRefreshMs: number[] = [];
+  /** TCP connections the client opened per burst, refresh included (every client socket of this process). */
+  const connectionsPerBurst: number[] = [];
+  let opened = 0;
+  const countConnection = (): void => {
+    opened += 1;
+  };
 
   const candidate: Contender = {
     async once() {
@@ -43,15 +51,19 @@ export async function coldBurst(fixture: BenchFixture, sizes: Sizes): Promise<Sc
       config.manager.once('refreshed', () => {
         refreshedAt = performance.now();
       });
+      opened = 0;
+      dc.subscribe('net.client.socket', countConnection);
       try {
         const started = performance.now();
         const timing = await timed(() =>
           Promise.all(Array.from({ length: burst }, () => config.manager.runScene(BENCH_SCENE_ID))),
         );
+        connectionsPerBurst.push(opened);
         refreshesPerBurst.push(fixture.sim.callCount('config.auth.refreshToken') - refreshesBefore);
         if (refreshedAt !== undefined) refreshMs.push(refreshedAt - started);
         return timing;
       } finally {
+        dc.unsubscribe('net.client.socket', countConnection);
         config.close();
         await settle();
       }
@@ -88,6 +100,7 @@ export async function coldBurst(fixture: BenchFixture, sizes: Sizes): Promise<Sc
       progress(`cold-burst round ${round + 1} ${side}: ${Math.round(timing.wallMs)} ms`),
   });
   const exactlyOne = refreshesPerBurst.every((refreshes) => refreshes === 1);
+  const withinCap = connectionsPerBurst.every((connections) => connections <= MAX_SOCKETS_PER_HOST);
   return {
     title: 'Cold burst',
     rows: [
@@ -98,6 +111,14 @@ export async function coldBurst(fixture: BenchFixture, sizes: Sizes): Promise<Sc
         ratio: '',
         goal: 'exactly 1',
         met: exactlyOne,
+      },
+      {
+        measure: `the same: TCP connections opened per burst (the refresh's included)`,
+        ours: connectionsPerBurst.join(', '),
+        baseline: `${count(burst)} (one per call: no cap)`,
+        ratio: '',
+        goal: `≤ ${MAX_SOCKETS_PER_HOST} (the socket cap)`,
+        met: withinCap,
       },
       {
         measure: `${count(burst)} concurrent scene runs, no cached token: wall time`,
@@ -127,10 +148,12 @@ export async function coldBurst(fixture: BenchFixture, sizes: Sizes): Promise<Sc
     ],
     notes: [
       'Ours: a new token manager and client per burst (nothing cached, no pooled socket); the burst includes the ' +
-        "one refresh and the SQLite commit of the rotated refresh token (WAL, synchronous=FULL) on this machine's disk.",
+        "one refresh and the SQLite commit of the rotated refresh token (WAL, synchronous=FULL) on this machine's disk. " +
+        `The client opens at most ${MAX_SOCKETS_PER_HOST} connections per host; the other calls wait for one of them ` +
+        '(counted with the `net.client.socket` diagnostics channel while our burst runs).',
       'Baseline: a new `bench/baseline-client.ts` pool per burst, with an access token fetched before the rounds; a ' +
         'bare refresh round trip is timed before each of its bursts, on a separate pool, for the last row.',
     ],
-    raw: { burst, refreshesPerBurst, refreshMs, bareRefreshMs, wall, cpu },
+    raw: { burst, refreshesPerBurst, connectionsPerBurst, refreshMs, bareRefreshMs, wall, cpu },
   };
 }

@@ -1,13 +1,14 @@
 import { compareInterleaved, reportedRounds } from '../compare-interleaved';
 import { BENCH_SCENE_ID, BENCH_SCENE_NAME, type BenchFixture } from '../fixture';
-import { count, duration, fixed } from '../format';
+import { count, duration, fixed, ratioWithSpread } from '../format';
 import { postJson, deployFull, storeRefreshToken } from '../node-red/admin';
 import { CONFIG_ID, THROUGHPUT_PATHS, throughputFlows, type FlowTarget } from '../node-red/flows';
 import { startNodeRed } from '../node-red/start';
 import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
 
-const GOAL = 1.0;
+/** Time for the same messages, ours over the hand-written flow's. */
+const GOAL = 0.6;
 /** Messages per slice: a few hundred milliseconds of work, so both flows see the same load. */
 const SLICE_MESSAGES = 2_000;
 
@@ -78,18 +79,17 @@ export async function nodeRedThroughput(fixture: BenchFixture, sizes: Sizes): Pr
     const perRound = slices * sliceMessages;
     // Throughput is the inverse of time: ours/baseline throughput = baseline time / our time, per round.
     const throughputRatios = comparison.ratios.map((ratio) => 1 / ratio);
-    const median = 1 / comparison.medianRatio;
     const perSecond = (ms: number): string => `${count(Math.round((perRound / ms) * 1000))} msg/s`;
     return {
       title: 'Node-RED throughput',
       rows: [
         {
-          measure: `${count(perRound)} messages, ${window} in flight: throughput (ours/baseline, higher is better)`,
-          ours: `${perSecond(comparison.medianCandidateMs)} (${duration(comparison.medianCandidateMs)})`,
-          baseline: `${perSecond(comparison.medianBaselineMs)} (${duration(comparison.medianBaselineMs)})`,
-          ratio: `${fixed(median, 2)} (${fixed(Math.min(...throughputRatios), 2)}–${fixed(Math.max(...throughputRatios), 2)})`,
-          goal: `≥ ${GOAL.toFixed(2)}`,
-          met: median >= GOAL,
+          measure: `${count(perRound)} messages, ${window} in flight: wall time (ours/baseline; throughput in brackets)`,
+          ours: `${duration(comparison.medianCandidateMs)} (${perSecond(comparison.medianCandidateMs)})`,
+          baseline: `${duration(comparison.medianBaselineMs)} (${perSecond(comparison.medianBaselineMs)})`,
+          ratio: ratioWithSpread(comparison),
+          goal: `≤ ${fixed(GOAL, 2)}`,
+          met: comparison.medianRatio <= GOAL,
         },
       ],
       notes: [

@@ -136,7 +136,22 @@ const CASES: readonly FaultCase[] = [
     expected: 'fail',
     slow: true,
   },
-  { label: 'HTTP 500 once', fault: { kind: 'http500' }, intent: REFRESH_INTENT, times: 1, expected: 'ok' },
+  // Aqara's own 500 envelope was read: retried, the run succeeds.
+  {
+    label: 'HTTP 500 (JSON) once',
+    fault: { kind: 'http500', body: 'json' },
+    intent: REFRESH_INTENT,
+    times: 1,
+    expected: 'ok',
+  },
+  // A bare 5xx page on a refresh may have come after a rotation: never retried blindly, the run fails.
+  {
+    label: 'HTTP 500 page once',
+    fault: { kind: 'http500' },
+    intent: REFRESH_INTENT,
+    times: 1,
+    expected: 'fail',
+  },
   {
     label: 'HTTP 500 on every attempt',
     fault: { kind: 'http500' },
