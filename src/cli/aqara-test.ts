@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { dirname, join, resolve } from 'node:path';
 import { AqaraClient } from '../lib/aqara/client';
+import { runScene } from '../lib/aqara/intents/scenes';
 import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
 import { TokenStore } from '../lib/tokens/store';
@@ -80,7 +81,7 @@ export async function main(
       manager.setRefreshToken(args.refreshToken);
       out.write('Refresh token stored.\n');
     }
-    const { requestId, result } = await manager.runScene(sceneId);
+    const { requestId, result } = await runScene(manager, sceneId);
     out.write(`${JSON.stringify({ action: args.action, scene: sceneName, sceneId, requestId, result })}\n`);
     exitCode = 0;
   } catch (error) {

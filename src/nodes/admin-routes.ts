@@ -3,7 +3,7 @@ import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
-import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
+import { listAccountScenesShared, SceneCatalogError } from '../lib/aqara/intents/scenes';
 import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**

@@ -6,6 +6,7 @@ import { TokenStore } from '../../src/lib/tokens/store';
 import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
+import { runScene } from '../../src/lib/aqara/intents/scenes';
 
 const REFRESH = 'config.auth.refreshToken';
 const RUN = 'config.scene.run';
@@ -31,7 +32,7 @@ describe('token manager against the simulator', () => {
   it('fails with the exact contract text when no refresh token is stored', async () => {
     const manager = h.makeManager();
     assert.equal(manager.state, 'no_token');
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(error.message.includes(NO_REFRESH_TOKEN_MESSAGE));
     assert.equal(h.sim.callCount(), 0, 'no request is sent without a token');
     assert.deepEqual(manager.status(), {
@@ -46,8 +47,8 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     const manager = h.makeManager();
     assert.equal(manager.status().access_token_status, 'not_cached');
-    await manager.runScene(SCENE_ID);
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
+    await runScene(manager, SCENE_ID);
     await manager.getAccessToken();
     assert.equal(h.sim.callCount(REFRESH), 1);
     assert.equal(h.sim.callCount(RUN), 2);
@@ -65,7 +66,7 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 100 }, intent: REFRESH });
     const manager = h.makeManager();
-    const results = await Promise.all(Array.from({ length: 200 }, () => manager.runScene(SCENE_ID)));
+    const results = await Promise.all(Array.from({ length: 200 }, () => runScene(manager, SCENE_ID)));
     assert.equal(results.length, 200);
     assert.equal(h.sim.callCount(REFRESH), 1);
     assert.equal(h.sim.sceneRuns.length, 200);
@@ -89,7 +90,7 @@ describe('token manager against the simulator', () => {
     h.store.close();
     const reopened = TokenStore.open(h.dbPath);
     const restarted = h.makeManager({ store: reopened });
-    await restarted.runScene(SCENE_ID);
+    await runScene(restarted, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.equal(h.sim.refreshTokenUseCount(storedWhenHandedOut!), 1);
     assert.equal(h.sim.isRefreshTokenValid(reopened.read(CONFIG_ID)!.refreshToken), true);
@@ -99,9 +100,9 @@ describe('token manager against the simulator', () => {
   it('drops a dead access token, refreshes once and retries once', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.expireAccessTokens();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.equal(h.sim.callCount(RUN), 3, 'one refused run, one retried run after the first');
     assert.equal(h.sim.sceneRuns.length, 2);
@@ -110,9 +111,9 @@ describe('token manager against the simulator', () => {
   it('does not refresh twice when several calls get a late 108 for the same replaced token', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.expireAccessTokens();
-    await Promise.all(Array.from({ length: 20 }, () => manager.runScene(SCENE_ID)));
+    await Promise.all(Array.from({ length: 20 }, () => runScene(manager, SCENE_ID)));
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.equal(h.sim.sceneRuns.length, 21);
   });
@@ -120,9 +121,9 @@ describe('token manager against the simulator', () => {
   it('retries only once after a 108: a token Aqara keeps refusing surfaces as an error', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.injectFault({ fault: { kind: 'code', code: 108 }, intent: RUN, times: Infinity });
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'access_token');
     assert.equal(h.sim.callCount(REFRESH), 2, 'exactly one extra refresh, no loop');
     assert.equal(h.sim.callCount(RUN), 3);
@@ -133,7 +134,7 @@ describe('token manager against the simulator', () => {
     h = await startHarness({ rotateRefreshToken: false });
     const token = h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.store.read(CONFIG_ID)?.refreshToken, token);
     assert.equal(h.sim.isRefreshTokenValid(token), true);
   });
@@ -142,13 +143,13 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'http500' }, intent: REFRESH, times: 2 });
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 3);
 
     const other = h.makeManager({ configId: 'cfg-2' });
     const token = h.seedToken('cfg-2');
     h.sim.injectFault({ fault: { kind: 'code', code: 104 }, intent: REFRESH, times: Infinity });
-    const error = await rejection(other.runScene(SCENE_ID));
+    const error = await rejection(runScene(other, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'transient');
     assert.match(error.message, /104/);
     assert.equal(h.sim.callCount(REFRESH), 6, 'three attempts, then it gives up');
@@ -164,7 +165,7 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'code', code: 429 }, intent: REFRESH, times: 2 });
     const manager = h.makeManager({ refreshBackoffMs: 1000 });
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.deepEqual(clock.sleeps, [1000, 2000]);
   });
 
@@ -172,14 +173,14 @@ describe('token manager against the simulator', () => {
     const sent = h.seedToken();
     h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
     const manager = h.makeManager();
-    const lost = await rejection(manager.runScene(SCENE_ID));
+    const lost = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(lost) && lost.answerLost);
     assert.match(lost.message, /answer was lost/);
     assert.match(lost.message, /paste a new refresh token/);
     assert.equal(h.sim.callCount(REFRESH), 1, 'not replayed blindly');
     assert.equal(h.sim.isRefreshTokenValid(sent), false, 'the simulator did rotate it');
 
-    const dead = await rejection(manager.runScene(SCENE_ID));
+    const dead = await rejection(runScene(manager, SCENE_ID));
     assert.ok(dead.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
     assert.match(dead.message, /answer was lost/);
     assert.equal(manager.state, 'expired');
@@ -189,9 +190,9 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'drop' }, intent: REFRESH });
     const manager = h.makeManager();
-    const lost = await rejection(manager.runScene(SCENE_ID));
+    const lost = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(lost) && lost.answerLost);
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(manager.state, 'ready');
     assert.equal(manager.status().last_error, null);
   });
@@ -200,7 +201,7 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'hang' }, intent: REFRESH });
     const manager = h.makeManager({ client: h.makeClient(200) });
-    const lost = await rejection(manager.runScene(SCENE_ID));
+    const lost = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(lost) && lost.answerLost);
     assert.equal(h.sim.callCount(REFRESH), 1);
   });
@@ -209,7 +210,7 @@ describe('token manager against the simulator', () => {
     const token = h.seedToken();
     h.sim.expireRefreshToken(token);
     const manager = h.makeManager();
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(error.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
     assert.match(error.message, /2007/);
     assert.equal(manager.state, 'expired');
@@ -227,39 +228,32 @@ describe('token manager against the simulator', () => {
       appKey: 'wrong-key',
     });
     const manager = h.makeManager({ client });
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'app_credentials');
     assert.match(error.message, /App Key/);
     assert.equal(manager.state, 'auth_error');
     client.close();
   });
 
-  it('names the scene id when Aqara says the scene does not exist', async () => {
-    h.seedToken();
-    const manager = h.makeManager();
-    const error = await rejection(manager.runScene('AL.999'));
-    assert.match(error.message, /AL\.999 does not exist \(code 1202\)/);
-  });
-
   it('a pasted refresh token drops the cached access token', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     const states: string[] = [];
     manager.on('state', (state: string) => states.push(state));
     const { updatedAt } = manager.setRefreshToken(h.sim.issueRefreshToken());
     assert.ok(updatedAt instanceof Date);
     assert.equal(manager.status().access_token_status, 'not_cached');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.ok(states.includes('ready'));
   });
 
   it('a token stored by another process clears a no-token state', async () => {
     const manager = h.makeManager();
-    await rejection(manager.runScene(SCENE_ID));
+    await rejection(runScene(manager, SCENE_ID));
     h.seedToken();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(manager.state, 'ready');
   });
 
@@ -267,7 +261,7 @@ describe('token manager against the simulator', () => {
     const original = h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID);
+    const run = runScene(manager, SCENE_ID);
     await new Promise((resolve) => setTimeout(resolve, 60));
     h.store.pragma('query_only = ON'); // the disk turns read-only while the refresh is in flight
     await run;
@@ -279,11 +273,11 @@ describe('token manager against the simulator', () => {
     assert.equal(h.store.read(CONFIG_ID)?.refreshToken, original, 'nothing was written');
 
     h.sim.expireAccessTokens();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.refreshTokenUseCount(original), 1, 'the dead token is never sent again');
 
     h.store.pragma('query_only = OFF');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     const saved = h.store.read(CONFIG_ID)!.refreshToken;
     assert.notEqual(saved, original);
     assert.equal(h.sim.isRefreshTokenValid(saved), true, 'the database now holds the live token');
@@ -294,7 +288,7 @@ describe('token manager against the simulator', () => {
     const token = h.seedToken();
     h.store.pragma('query_only = ON');
     const manager = h.makeManager();
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'storage');
     assert.equal(h.sim.callCount(REFRESH), 0);
     assert.equal(h.sim.isRefreshTokenValid(token), true);
@@ -306,17 +300,17 @@ describe('token manager against the simulator', () => {
     const texts: string[] = [];
     const first = h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.expireAccessTokens();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     for (const code of [106, 108, 302, 429, 2006]) {
       h.sim.injectFault({ fault: { kind: 'code', code }, intent: RUN });
-      await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+      await runScene(manager, SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
     }
     h.sim.expireAccessTokens();
     h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
-    await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
-    await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    await runScene(manager, SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    await runScene(manager, SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
     texts.push(...h.logger.lines, JSON.stringify(manager.status()));
     const accessTokens = h.sim.calls.map((call) => call.accessToken).filter((t): t is string => !!t);
     assert.ok(accessTokens.length > 0);
@@ -340,7 +334,7 @@ describe('access token expiry with an injected clock', () => {
       try {
         h.seedToken();
         const manager = h.makeManager();
-        await manager.runScene(SCENE_ID);
+        await runScene(manager, SCENE_ID);
         assert.equal(manager.status().access_token_status, expected);
         if (format === 'garbage')
           assert.ok(h.logger.lines.some((line) => line.includes('unreadable expiresIn')));
@@ -356,15 +350,15 @@ describe('access token expiry with an injected clock', () => {
     try {
       h.seedToken();
       const manager = h.makeManager();
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       clock.advance((3600 - 301) * 1000);
       assert.equal(manager.status().access_token_status, 'valid');
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 1);
       clock.advance(2000);
       assert.equal(manager.status().access_token_status, 'expired');
       assert.equal(manager.status().access_token_expires_in_seconds, 299);
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 2);
     } finally {
       await h.close();
@@ -385,7 +379,7 @@ describe('a database locked by another connection', () => {
       const ticker = setInterval(() => ticks++, 50);
       // The lock can only be released if the event loop keeps running while the manager waits.
       setTimeout(() => holder.exec('COMMIT'), 1500);
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       clearInterval(ticker);
       assert.ok(ticks >= 10, `the event loop kept running while the lock was held (${ticks} ticks)`);
       assert.equal(h.sim.sceneRuns.length, 1);
@@ -404,7 +398,7 @@ describe('stopping while a refresh is in flight', () => {
       const sent = h.seedToken();
       h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
       const manager = h.makeManager();
-      const run = manager.runScene(SCENE_ID);
+      const run = runScene(manager, SCENE_ID);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await manager.idle();
       const stored = h.store.read(CONFIG_ID)!.refreshToken;
@@ -439,13 +433,13 @@ describe('review fixes', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 200 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID);
+    const run = runScene(manager, SCENE_ID);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const pasted = h.sim.issueRefreshToken();
     manager.setRefreshToken(pasted);
     await run;
     assert.equal(manager.status().access_token_status, 'not_cached', 'the old chain is not kept');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.refreshTokenUseCount(pasted), 1, 'the next call uses the pasted token');
   });
 
@@ -454,7 +448,7 @@ describe('review fixes', () => {
     h.sim.expireRefreshToken(dead);
     h.sim.injectFault({ fault: { kind: 'delay', ms: 200 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID).catch((error: Error) => error);
+    const run = runScene(manager, SCENE_ID).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     manager.setRefreshToken(h.sim.issueRefreshToken());
     assert.ok((await run) instanceof Error);
@@ -468,11 +462,11 @@ describe('review fixes', () => {
     h = await startHarness({ accessTokenTtlSeconds: 30 * 24 * 3600 }, clock);
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     clock.advance(8 * 24 * 3600 * 1000);
     h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
     assert.equal(await manager.keepAliveTick(), 'failed');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.sceneRuns.length, 2, 'the cached access token still ran the scene');
     assert.equal(h.sim.callCount(REFRESH), 2, 'no refresh after the failed keep-alive');
   });
@@ -489,7 +483,7 @@ describe('review fixes', () => {
   it('a token Aqara refused still shows as expired after a restart, until a new one is pasted', async () => {
     const token = h.seedToken();
     h.sim.expireRefreshToken(token);
-    await rejection(h.makeManager().runScene(SCENE_ID));
+    await rejection(runScene(h.makeManager(), SCENE_ID));
     const restarted = h.makeManager();
     assert.equal(restarted.state, 'expired');
     assert.ok(restarted.status().last_error?.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
@@ -505,7 +499,7 @@ describe('review fixes', () => {
       h.seedToken();
       h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
       const manager = h.makeManager();
-      const run = manager.runScene(SCENE_ID);
+      const run = runScene(manager, SCENE_ID);
       await new Promise((resolve) => setTimeout(resolve, 100));
       holder.exec('BEGIN IMMEDIATE');
       setTimeout(() => holder.exec('COMMIT'), 1000);
@@ -522,7 +516,7 @@ describe('review fixes', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID);
+    const run = runScene(manager, SCENE_ID);
     await new Promise((resolve) => setTimeout(resolve, 50));
     h.store.pragma('query_only = ON');
     await run;
