@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
+import {
+  AqaraSimulator,
+  DEFAULT_APP,
+  DEFAULT_POSITIONS,
+  DEFAULT_ROOM_SCENES,
+  DEFAULT_SCENES,
+} from '../../simulator/server';
 import type { SimulatorPosition, SimulatorScene } from '../../simulator/server';
 import { registerAdminRoutes } from '../../src/nodes/admin-routes';
 import { CATALOG_PAGE_SIZE } from '../../src/lib/aqara/intents/scenes';
@@ -42,7 +48,7 @@ describe('admin route GET /aqara/scenes', () => {
       h = await startHarness();
     });
 
-    it("lists the account's scenes with their position, through the config's token manager", async () => {
+    it("lists the account's scenes with their home or room, through the config's token manager", async () => {
       await helper.load(NODES, sceneFlow(h), credentials());
       seedRefreshToken(h);
       const response = await getScenes('cfg');
@@ -50,11 +56,12 @@ describe('admin route GET /aqara/scenes', () => {
       assert.match(response.headers['content-type'], /application\/json/);
       assert.equal(response.headers['cache-control'], 'no-store');
       assert.deepEqual(response.body, {
-        scenes: DEFAULT_SCENES.map((scene) => ({
+        scenes: [...DEFAULT_SCENES, ...DEFAULT_ROOM_SCENES].map((scene) => ({
           sceneId: scene.sceneId,
           name: scene.name,
           positionId: scene.positionId,
-          positionName: 'Home',
+          positionName: DEFAULT_POSITIONS.find((position) => position.positionId === scene.positionId)
+            ?.positionName,
         })),
         truncated: false,
       });
@@ -62,7 +69,8 @@ describe('admin route GET /aqara/scenes', () => {
       assert.equal(h.sim.callCount('config.auth.refreshToken'), 1);
       // The homes, then the rooms of the one home.
       assert.equal(h.sim.callCount('query.position.info'), 2);
-      assert.equal(h.sim.callCount('query.scene.listByPositionId'), 1);
+      // The home and its two rooms.
+      assert.equal(h.sim.callCount('query.scene.listByPositionId'), 3);
       const asked = h.sim.calls.find((call) => call.intent === 'query.position.info')?.data;
       assert.deepEqual(asked, { parentPositionId: '', pageNum: 1, pageSize: CATALOG_PAGE_SIZE });
     });
@@ -72,7 +80,10 @@ describe('admin route GET /aqara/scenes', () => {
       seedRefreshToken(h);
       const response = await getScenes();
       assert.equal(response.status, 200, response.text);
-      assert.equal((response.body as { scenes: unknown[] }).scenes.length, DEFAULT_SCENES.length);
+      assert.equal(
+        (response.body as { scenes: unknown[] }).scenes.length,
+        DEFAULT_SCENES.length + DEFAULT_ROOM_SCENES.length,
+      );
     });
 
     it('not deployed: CONFIG_NOT_FOUND (404) telling to deploy first', async () => {
