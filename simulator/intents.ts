@@ -25,6 +25,9 @@ export interface IntentHandlerOptions {
   onSceneRun: (run: SimulatorSceneRun) => void;
 }
 
+/** A fixed past time for positions created without one: answers stay the same from run to run. */
+const POSITION_CREATED_AT = 1_597_375_298_048;
+
 /** Aqara's documented default page size for list intents. */
 const DEFAULT_PAGE_SIZE = 30;
 
@@ -53,7 +56,13 @@ export class IntentHandlers {
   handle(request: IntentRequest): AqaraAnswer {
     if (!request.intent.startsWith('config.auth.')) {
       const access = this.options.ledger.checkAccessToken(request.app.appId, request.accessToken);
-      if (!access.ok) return answer(access.code, access.message);
+      if (!access.ok) {
+        return {
+          ...answer(access.code, access.message),
+          detail: access.detail,
+          detailField: 'messageDetail',
+        };
+      }
     }
     const handler = this.handlers.get(request.intent);
     if (!handler) return answer(302, `params error: unknown intent ${request.intent}`);
@@ -124,16 +133,20 @@ export class IntentHandlers {
 
   private listPositions(data: Record<string, unknown>): AqaraAnswer {
     const parent = data.parentPositionId;
-    if (parent !== undefined && typeof parent !== 'string') {
-      return answer(302, 'params error: parentPositionId must be a string');
-    }
+    // Aqara refuses the request without the key; "" is how every public client asks for the homes.
+    if (parent === undefined) return answer(302, 'params error: parentPositionId is required');
+    if (typeof parent !== 'string') return answer(302, 'params error: parentPositionId must be a string');
     const page = readPage(data);
     if (!page) return answer(302, 'params error: pageNum and pageSize must be positive integers');
-    // No parent (or an empty one) lists the top level: the homes.
-    const wanted = parent === undefined || parent === '' ? undefined : parent;
     const items = this.options.positions
-      .filter((position) => position.parentPositionId === wanted)
-      .map((position) => ({ ...position }));
+      .filter((position) => (position.parentPositionId ?? '') === parent)
+      .map((position, index) => ({
+        positionName: position.positionName,
+        positionId: position.positionId,
+        createTime: position.createTime ?? POSITION_CREATED_AT + index * 1000,
+        description: position.description ?? '',
+        parentPositionId: position.parentPositionId ?? '',
+      }));
     return answer(0, undefined, paged(items, page));
   }
 

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { answer } from './codes';
+import { answer, inChinese } from './codes';
 import { FaultQueue } from './faults';
-import { RequestGate } from './gate';
+import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
 import { loadState, saveState } from './persistence';
 import { TokenLedger } from './state';
@@ -40,10 +40,26 @@ export const DEFAULT_APP: Readonly<SimulatorApp> = Object.freeze({
 
 export const DEFAULT_POSITION_ID = 'real1.home';
 
+/** The default home and its rooms: ids shaped like Aqara's (`real1.` homes, `real2.` rooms). */
+export const DEFAULT_POSITIONS: readonly Readonly<SimulatorPosition>[] = Object.freeze([
+  { positionId: DEFAULT_POSITION_ID, positionName: 'Home' },
+  { positionId: 'real2.living', positionName: 'Living room', parentPositionId: DEFAULT_POSITION_ID },
+  { positionId: 'real2.bedroom', positionName: 'Bedroom', parentPositionId: DEFAULT_POSITION_ID },
+]);
+
+/** The three TV scenes of the CLI's config, on the home itself. */
 export const DEFAULT_SCENES: readonly Readonly<SimulatorScene>[] = Object.freeze([
   { sceneId: 'AL.100000000000000001', name: 'tv_pin_entry', positionId: DEFAULT_POSITION_ID },
   { sceneId: 'AL.100000000000000002', name: 'tv_warning', positionId: DEFAULT_POSITION_ID },
   { sceneId: 'AL.100000000000000003', name: 'tv_power_off', positionId: DEFAULT_POSITION_ID },
+]);
+
+/**
+ * Scenes can sit on a room rather than the home: the default account has one, so a listing that
+ * walks only the homes misses it.
+ */
+export const DEFAULT_ROOM_SCENES: readonly Readonly<SimulatorScene>[] = Object.freeze([
+  { sceneId: 'AL.100000000000000004', name: 'movie_night', positionId: 'real2.living' },
 ]);
 
 const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
@@ -109,7 +125,9 @@ export class AqaraSimulator {
     });
     this.gate = new RequestGate(this.appList, this.now);
 
-    const scenes = (options.scenes ?? DEFAULT_SCENES).map((scene) => ({ ...scene }));
+    const scenes = (options.scenes ?? [...DEFAULT_SCENES, ...DEFAULT_ROOM_SCENES]).map((scene) => ({
+      ...scene,
+    }));
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
@@ -266,6 +284,9 @@ export class AqaraSimulator {
     const body = parseBody(bodyText);
     const bodyIntent = body.ok && typeof body.intent === 'string' ? body.intent : '';
     const bodyData = body.ok ? body.data : undefined;
+    const zh = headerValue(req.headers, 'Lang')?.toLowerCase() === 'zh';
+    const send = (res: ServerResponse, requestId: string, reply: AqaraAnswer, status = 200): void =>
+      sendEnvelope(res, requestId, zh ? inChinese(reply) : reply, status, bodyIntent);
 
     const gate = this.gate.check(req.headers);
     if (!gate.ok) {
@@ -367,10 +388,15 @@ export class AqaraSimulator {
       this.runLog.splice(0, this.runLog.length - MAX_RECORDED);
   }
 
-  /** A counter keeps ids unique within a run; the random tail keeps them unique across runs. */
+  /**
+   * Shaped like Aqara's ("2960.1209.16505260858914145": a server number, a sequence, the time in ms
+   * and four more digits). The counter keeps ids unique within a run; time and tail across runs.
+   */
   private nextRequestId(): string {
     this.requestSequence += 1;
-    return `${this.requestSequence.toString(16).padStart(8, '0')}${randomBytes(8).toString('hex')}`;
+    const server = this.requestSequence % 2 === 0 ? 2957 : 2960;
+    const tail = randomBytes(2).readUInt16BE(0) % 10_000;
+    return `${server}.${this.requestSequence}.${Math.trunc(Date.now())}${String(tail).padStart(4, '0')}`;
   }
 }
 
@@ -380,13 +406,30 @@ export async function startSimulator(options?: SimulatorOptions, port?: number):
   return simulator;
 }
 
-function send(res: ServerResponse, requestId: string, reply: AqaraAnswer, status = 200): void {
+/**
+ * How real answers say "no detail": null, the string "null" or Python's "None", depending on the
+ * service behind the intent. Fixed per intent family, so a test knows what it gets.
+ */
+function noDetail(intent: string): null | 'null' | 'None' {
+  if (intent.startsWith('query.')) return 'None';
+  if (intent.startsWith('config.auth.') || intent === '') return null;
+  return 'null';
+}
+
+function sendEnvelope(
+  res: ServerResponse,
+  requestId: string,
+  reply: AqaraAnswer,
+  status: number,
+  intent: string,
+): void {
   if (res.destroyed || res.writableEnded) return;
+  const detail = reply.detail ?? (reply.code === 0 ? noDetail(intent) : null);
   const body = JSON.stringify({
     code: reply.code,
     requestId,
     message: reply.message,
-    msgDetails: null,
+    [reply.detailField ?? 'msgDetails']: detail,
     result: reply.result,
   });
   res.writeHead(status, {
@@ -431,11 +474,15 @@ function requirePositive(name: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
 }
 
-/** Without explicit positions, every position the scenes name exists as a top-level home. */
+/**
+ * Without explicit positions: the default home and its rooms, and every other position the scenes
+ * name as a home of its own.
+ */
 function positionsOf(scenes: readonly SimulatorScene[]): SimulatorPosition[] {
-  const ids = [...new Set(scenes.map((scene) => scene.positionId))];
-  return ids.map((positionId) => ({
-    positionId,
-    positionName: positionId === DEFAULT_POSITION_ID ? 'Home' : positionId,
-  }));
+  const positions = DEFAULT_POSITIONS.map((position) => ({ ...position }));
+  for (const positionId of new Set(scenes.map((scene) => scene.positionId))) {
+    if (!positions.some((position) => position.positionId === positionId))
+      positions.push({ positionId, positionName: positionId });
+  }
+  return positions;
 }

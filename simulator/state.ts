@@ -28,7 +28,8 @@ export type RefreshOutcome =
   | { ok: true; accessToken: string; refreshToken?: string; openId: string; expiresInSeconds: number }
   | { ok: false; code: 2006 | 2007 };
 
-export type AccessCheck = { ok: true; openId: string } | { ok: false; code: 108; message: string };
+export type AccessCheck =
+  { ok: true; openId: string } | { ok: false; code: 108 | 109; message: string; detail?: string };
 
 /** Aqara's openId names the authorised account; one account per app is all the tests need. */
 export function openIdFor(appId: string): string {
@@ -98,10 +99,17 @@ export class TokenLedger {
   }
 
   checkAccessToken(appId: string, token: string | undefined): AccessCheck {
-    if (token === undefined) return { ok: false, code: 108, message: 'token is absent' };
+    if (token === undefined) return { ok: false, code: 109, message: 'token is absent' };
     const record = this.accessTokens.get(token);
     if (!record || record.appId !== appId || record.revoked || this.options.now() >= record.expiresAt) {
-      return { ok: false, code: 108, message: 'token has expired' };
+      // Real 108 answers echo the refused token in their detail: a client must mask it before it
+      // shows or logs Aqara's text.
+      return {
+        ok: false,
+        code: 108,
+        message: 'token has expired',
+        detail: `Parameter AccessToken illegal, accessToken:${token}`,
+      };
     }
     return { ok: true, openId: openIdFor(appId) };
   }

@@ -16,10 +16,14 @@ export interface SimulatorScene {
   positionId: string;
 }
 
+/** A home (no parent) or a room (parentPositionId = its home's id), as `query.position.info` lists them. */
 export interface SimulatorPosition {
   positionId: string;
   positionName: string;
   parentPositionId?: string;
+  description?: string;
+  /** Milliseconds since the epoch; a fixed past time when left out. */
+  createTime?: number;
 }
 
 export type ExpiresInFormat = 'string' | 'number' | 'missing' | 'garbage';
@@ -74,4 +78,11 @@ export interface AqaraAnswer {
   code: number;
   message: string;
   result: unknown;
+  /** Aqara's free-text detail; absent is sent as one of the "nothing" spellings real answers use. */
+  detail?: string;
+  /**
+   * Real answers name the detail field `msgDetails` (the documented name) or `messageDetail`;
+   * the access-token check uses the latter here, so every client meets both.
+   */
+  detailField?: 'msgDetails' | 'messageDetail';
 }

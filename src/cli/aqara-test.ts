@@ -2,6 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { AqaraClient } from '../lib/aqara/client';
 import { isAqaraError } from '../lib/aqara/errors';
+import { runScene } from '../lib/aqara/intents/scenes';
 import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
 import { logText, TokenStore } from '../lib/tokens/store';
@@ -123,7 +124,7 @@ export async function main(
       await manager.pasteRefreshToken(given);
       out.write('Refresh token stored.\n');
     }
-    const { requestId, result } = await manager.runScene(sceneId);
+    const { requestId, result } = await runScene(manager, sceneId);
     out.write(`${JSON.stringify({ action: args.action, scene: sceneName, sceneId, requestId, result })}\n`);
     exitCode = 0;
   } catch (error) {

@@ -3,8 +3,8 @@ import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { logText, TokenStoreError } from '../lib/tokens/store';
 import { ConfigProblemError } from './config-spec';
+import { listAccountScenesShared, SceneCatalogError } from '../lib/aqara/intents/scenes';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './config-registry';
-import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
 import type { AdminErrorHandler, AdminHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**

@@ -1,4 +1,5 @@
 import { AqaraError, isAqaraError } from '../lib/aqara/errors';
+import { isSceneNotFound, runScene } from '../lib/aqara/intents/scenes';
 import { attachToConfig } from './config-node';
 import { ConfigProblemError } from './config-spec';
 import { resolveScene, SceneChoiceError, type ResolvedScene } from './scenes';
@@ -17,7 +18,7 @@ const SUCCESS_STATUS_MS = 3000;
 function failureStatusKey(error: unknown): string {
   if (error instanceof SceneChoiceError) return error.reason === 'missing' ? 'no-scene' : 'unknown-scene';
   if (!isAqaraError(error)) return 'failed';
-  if (error.code === 1202 || error.code === 716) return 'unknown-scene';
+  if (isSceneNotFound(error)) return 'unknown-scene';
   if (error.code === 429) return 'rate-limited';
   switch (error.kind) {
     case 'not_configured':
@@ -97,7 +98,7 @@ export = function (RED: NodeAPI): void {
         done(error as Error);
         return;
       }
-      manager.runScene(target.sceneId).then(
+      runScene(manager, target.sceneId).then(
         ({ requestId, result }) => {
           msg.payload = { sceneId: target.sceneId, scene: target.scene, requestId, result };
           show({

@@ -1,3 +1,4 @@
+import { looksLikeSceneId } from '../lib/aqara/intents/scenes';
 import type { Translate } from './types';
 
 /** Why no scene could be picked: none given (or not a string), or a name the config does not know. */
@@ -30,14 +31,6 @@ export function readSceneMap(raw: unknown): ReadonlyMap<string, string> {
     if (cleanName !== '' && cleanId !== '') scenes.set(cleanName, cleanId);
   }
   return scenes;
-}
-
-/**
- * Aqara scene ids look like `AL.123456789`; ids of other kinds of object also carry a dot. A scene
- * name with neither is far more likely a typo of a name than an id, so it is reported as unknown.
- */
-export function looksLikeSceneId(text: string): boolean {
-  return /^AL\./i.test(text) || text.includes('.');
 }
 
 /** Scene names come from the user; bounded so an error message stays readable. */

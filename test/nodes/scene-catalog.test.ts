@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
+import {
+  AqaraSimulator,
+  DEFAULT_APP,
+  DEFAULT_POSITIONS,
+  DEFAULT_ROOM_SCENES,
+  DEFAULT_SCENES,
+} from '../../simulator/server';
 import type { SimulatorPosition, SimulatorScene } from '../../simulator/server';
 import { registerAdminRoutes } from '../../src/nodes/admin-routes';
-import {
-  CATALOG_PAGE_SIZE,
-  listAccountScenes,
-  listAccountScenesShared,
-  MAX_CATALOG_CALLS,
-  SceneCatalogError,
-  type SceneCatalogSource,
-} from '../../src/nodes/scene-catalog';
+import { CATALOG_PAGE_SIZE } from '../../src/lib/aqara/intents/scenes';
 import type { NodeAPI } from '../../src/nodes/types';
 import { assertNoSecrets } from '../helpers/secrets';
 import {
@@ -49,7 +48,7 @@ describe('admin route GET /aqara/scenes', () => {
       h = await startHarness();
     });
 
-    it("lists the account's scenes with their position, through the config's token manager", async () => {
+    it("lists the account's scenes with their home or room, through the config's token manager", async () => {
       await helper.load(NODES, sceneFlow(h), credentials());
       seedRefreshToken(h);
       const response = await getScenes('cfg');
@@ -57,20 +56,23 @@ describe('admin route GET /aqara/scenes', () => {
       assert.match(response.headers['content-type'], /application\/json/);
       assert.equal(response.headers['cache-control'], 'no-store');
       assert.deepEqual(response.body, {
-        scenes: DEFAULT_SCENES.map((scene) => ({
+        scenes: [...DEFAULT_SCENES, ...DEFAULT_ROOM_SCENES].map((scene) => ({
           sceneId: scene.sceneId,
           name: scene.name,
           positionId: scene.positionId,
-          positionName: 'Home',
+          positionName: DEFAULT_POSITIONS.find((position) => position.positionId === scene.positionId)
+            ?.positionName,
         })),
         truncated: false,
       });
       // One refresh for the first call; the second call reuses the cached access token.
       assert.equal(h.sim.callCount('config.auth.refreshToken'), 1);
-      assert.equal(h.sim.callCount('query.position.info'), 1);
-      assert.equal(h.sim.callCount('query.scene.listByPositionId'), 1);
+      // The homes, then the rooms of the one home.
+      assert.equal(h.sim.callCount('query.position.info'), 2);
+      // The home and its two rooms.
+      assert.equal(h.sim.callCount('query.scene.listByPositionId'), 3);
       const asked = h.sim.calls.find((call) => call.intent === 'query.position.info')?.data;
-      assert.deepEqual(asked, { pageNum: 1, pageSize: CATALOG_PAGE_SIZE });
+      assert.deepEqual(asked, { parentPositionId: '', pageNum: 1, pageSize: CATALOG_PAGE_SIZE });
     });
 
     it('config may be left out when exactly one aqara-config is deployed', async () => {
@@ -78,7 +80,10 @@ describe('admin route GET /aqara/scenes', () => {
       seedRefreshToken(h);
       const response = await getScenes();
       assert.equal(response.status, 200, response.text);
-      assert.equal((response.body as { scenes: unknown[] }).scenes.length, DEFAULT_SCENES.length);
+      assert.equal(
+        (response.body as { scenes: unknown[] }).scenes.length,
+        DEFAULT_SCENES.length + DEFAULT_ROOM_SCENES.length,
+      );
     });
 
     it('not deployed: CONFIG_NOT_FOUND (404) telling to deploy first', async () => {
@@ -171,18 +176,20 @@ describe('admin route GET /aqara/scenes', () => {
       const [first, second] = await Promise.all([getScenes('cfg'), getScenes('cfg')]);
       assert.equal(first.status, 200);
       assert.deepEqual(second.body, first.body);
-      assert.equal(h.sim.callCount('query.position.info'), 1);
+      assert.equal(h.sim.callCount('query.position.info'), 2, 'one listing: the homes and their rooms');
     });
   });
 
   it('reads every page of positions and of scenes', async () => {
-    // More positions than fit on one page, and one position with scenes over three pages.
-    const positions: SimulatorPosition[] = Array.from({ length: CATALOG_PAGE_SIZE + 5 }, (_, i) => ({
-      positionId: `real1.p${i}`,
+    // A home with more rooms than fit on one page, and one room with scenes over three pages.
+    const rooms: SimulatorPosition[] = Array.from({ length: CATALOG_PAGE_SIZE + 5 }, (_, i) => ({
+      positionId: `real2.p${i}`,
       positionName: `Home ${i}`,
+      parentPositionId: 'real1.home',
     }));
+    const positions: SimulatorPosition[] = [{ positionId: 'real1.home', positionName: 'House' }, ...rooms];
     const scenes: SimulatorScene[] = [
-      ...positions.map((position, i) => ({
+      ...rooms.map((position, i) => ({
         sceneId: `AL.9000000000${String(i).padStart(4, '0')}`,
         name: `scene of ${position.positionName}`,
         positionId: position.positionId,
@@ -190,7 +197,7 @@ describe('admin route GET /aqara/scenes', () => {
       ...Array.from({ length: 2 * CATALOG_PAGE_SIZE + 10 }, (_, i) => ({
         sceneId: `AL.8000000000${String(i).padStart(4, '0')}`,
         name: `busy ${i}`,
-        positionId: 'real1.p0',
+        positionId: 'real2.p0',
       })),
     ];
     h = await startHarness(new AqaraSimulator({ positions, scenes }));
@@ -208,102 +215,16 @@ describe('admin route GET /aqara/scenes', () => {
       scenes.map((scene) => scene.sceneId).sort(),
     );
     assert.equal(body.scenes.find((scene) => scene.sceneId === scenes[3].sceneId)?.positionName, 'Home 3');
-    assert.equal(h.sim.callCount('query.position.info'), 2);
+    // The homes, then two pages of the home's rooms.
+    assert.equal(h.sim.callCount('query.position.info'), 3);
+    // The home, each room, and two more pages for the busy room.
     assert.equal(h.sim.callCount('query.scene.listByPositionId'), positions.length + 2);
     const pagesOfBusy = h.sim.calls
       .filter((call) => call.intent === 'query.scene.listByPositionId')
       .map((call) => call.data as { positionId: string; pageNum: number })
-      .filter((data) => data.positionId === 'real1.p0')
+      .filter((data) => data.positionId === 'real2.p0')
       .map((data) => data.pageNum);
     assert.deepEqual(pagesOfBusy, [1, 2, 3]);
-  });
-});
-
-describe('scene catalog paging against a misbehaving server', () => {
-  /** A source answering every call with what `answer` returns, counting calls per intent. */
-  function fakeSource(answer: (intent: string, data: Record<string, unknown>) => unknown) {
-    const calls: Array<{ intent: string; data: Record<string, unknown> }> = [];
-    const source: SceneCatalogSource = {
-      call: <T>(intent: string, data: unknown) => {
-        const query = data as Record<string, unknown>;
-        calls.push({ intent, data: query });
-        return Promise.resolve({ result: answer(intent, query) as T });
-      },
-    };
-    return { source, calls };
-  }
-
-  it('a server that always has one more new page stops at the call budget, marked truncated', async () => {
-    const { source, calls } = fakeSource((intent, data) =>
-      intent === 'query.position.info'
-        ? { data: [{ positionId: 'home', positionName: 'Home' }], totalCount: 1 }
-        : // Always a full page of new ids and a total it never reaches.
-          {
-            data: Array.from({ length: 2 }, (_, i) => ({
-              sceneId: `AL.${String(data.pageNum)}.${i}`,
-              name: 'x',
-            })),
-            totalCount: 1_000_000,
-          },
-    );
-    const catalog = await listAccountScenes(source, { pageSize: 2 });
-    assert.equal(catalog.truncated, true);
-    assert.equal(calls.length, MAX_CATALOG_CALLS);
-    assert.equal(catalog.scenes.length, (MAX_CATALOG_CALLS - 1) * 2);
-  });
-
-  it('a server that ignores pageNum (same page again) ends the listing instead of looping', async () => {
-    const { source, calls } = fakeSource((intent) =>
-      intent === 'query.position.info'
-        ? { data: [{ positionId: 'home' }], totalCount: 99 }
-        : { data: [{ sceneId: 'AL.1', name: 'one' }], totalCount: 99 },
-    );
-    const catalog = await listAccountScenes(source, { pageSize: 1 });
-    assert.deepEqual(catalog, {
-      scenes: [{ sceneId: 'AL.1', name: 'one', positionId: 'home', positionName: 'home' }],
-      truncated: false,
-    });
-    // Page 2 brought nothing new for either list.
-    assert.equal(calls.length, 4);
-  });
-
-  it('without a totalCount a short page is the last one; items without an id are skipped', async () => {
-    const { source, calls } = fakeSource((intent, data) => {
-      if (intent === 'query.position.info') return { data: [{ positionId: 'home', positionName: 'Home' }] };
-      return data.pageNum === 1
-        ? { data: [{ sceneId: 'AL.1', name: 'one' }, { name: 'no id' }, 'junk'] }
-        : { data: [{ sceneId: 'AL.2' }] };
-    });
-    const catalog = await listAccountScenes(source, { pageSize: 3 });
-    assert.deepEqual(
-      catalog.scenes.map((scene) => [scene.sceneId, scene.name]),
-      [
-        ['AL.1', 'one'],
-        ['AL.2', 'AL.2'],
-      ],
-    );
-    assert.equal(calls.length, 3);
-  });
-
-  it('an answer without a list of items is a SceneCatalogError naming the intent', async () => {
-    const { source } = fakeSource(() => ({ nothing: true }));
-    await assert.rejects(listAccountScenes(source), (error: unknown) => {
-      assert.ok(error instanceof SceneCatalogError);
-      assert.match(error.message, /query\.position\.info/);
-      return true;
-    });
-  });
-
-  it('the shared listing forgets a failed run, so the next request tries again', async () => {
-    let fail = true;
-    const { source, calls } = fakeSource((intent) => {
-      if (fail) return null;
-      return intent === 'query.position.info' ? { data: [] } : { data: [] };
-    });
-    await assert.rejects(listAccountScenesShared(source), SceneCatalogError);
-    fail = false;
-    assert.deepEqual(await listAccountScenesShared(source), { scenes: [], truncated: false });
-    assert.equal(calls.length, 2);
   });
 });
 

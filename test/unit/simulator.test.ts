@@ -50,6 +50,8 @@ interface CallOptions {
 }
 
 const HOUR = 3600 * 1000;
+/** What every real client sends for the top level; Aqara refuses query.position.info without it. */
+const HOMES = { parentPositionId: '' };
 const DAY = 24 * HOUR;
 
 function rawRequest(
@@ -297,16 +299,13 @@ test('gate: a wrong app key, an unsigned access token or an uppercase sign answe
   assert.equal(wrongKey.envelope.message, 'invalid sign');
 
   // Signed without a token, then a token header added: the sign no longer covers what was sent.
-  const unsigned = await call(sim, 'query.position.info', {}, { headers: { Accesstoken: 'abc' } });
+  const unsigned = await call(sim, 'query.position.info', HOMES, { headers: { Accesstoken: 'abc' } });
   assert.equal(unsigned.envelope.code, 106);
 
   const headers = simHeaders({ ...app });
-  const upper = await call(
-    sim,
-    'query.position.info',
-    {},
-    { headers: { ...headers, Sign: headers.Sign.toUpperCase() } },
-  );
+  const upper = await call(sim, 'query.position.info', HOMES, {
+    headers: { ...headers, Sign: headers.Sign.toUpperCase() },
+  });
   assert.equal(upper.envelope.code, 106);
 });
 
@@ -326,15 +325,15 @@ test('gate: Time more than 5 minutes away answers 105, within 5 minutes passes',
 test('gate: a reused nonce answers 105 "nonce reused" until the time window has passed', async (t) => {
   const clock = manualClock();
   const sim = await started(t, { now: clock.now });
-  const first = await call(sim, 'query.position.info', {}, { nonce: 'same', time: clock.now() });
-  assert.equal(first.envelope.code, 108, 'first use passes the gate');
-  const again = await call(sim, 'query.position.info', {}, { nonce: 'same', time: clock.now() + 1 });
+  const first = await call(sim, 'query.position.info', HOMES, { nonce: 'same', time: clock.now() });
+  assert.equal(first.envelope.code, 109, 'first use passes the gate (and meets the missing token)');
+  const again = await call(sim, 'query.position.info', HOMES, { nonce: 'same', time: clock.now() + 1 });
   assert.equal(again.envelope.code, 105);
   assert.equal(again.envelope.message, 'nonce reused');
 
   clock.advance(5 * 60 * 1000 + 10);
-  const later = await call(sim, 'query.position.info', {}, { nonce: 'same', time: clock.now() });
-  assert.equal(later.envelope.code, 108, 'a request with that nonce could no longer pass the Time check');
+  const later = await call(sim, 'query.position.info', HOMES, { nonce: 'same', time: clock.now() });
+  assert.equal(later.envelope.code, 109, 'a request with that nonce could no longer pass the Time check');
 });
 
 test('routing: other paths and methods 404, bad JSON and a missing intent 302, unknown intent 302', async (t) => {
@@ -381,11 +380,11 @@ test('refresh: returns a new token pair, the old refresh token answers 2006 at o
   assert.equal(next.openId, result.openId);
   // Several processes may each hold an access token: the older one keeps working.
   for (const accessToken of [result.accessToken, next.accessToken]) {
-    assert.equal((await call(sim, 'query.position.info', {}, { accessToken })).envelope.code, 0);
+    assert.equal((await call(sim, 'query.position.info', HOMES, { accessToken })).envelope.code, 0);
   }
   // An access token is no refresh token and vice versa.
   assert.equal((await refresh(sim, next.accessToken)).envelope.code, 2006);
-  const asAccess = await call(sim, 'query.position.info', {}, { accessToken: next.refreshToken });
+  const asAccess = await call(sim, 'query.position.info', HOMES, { accessToken: next.refreshToken });
   assert.equal(asAccess.envelope.code, 108);
   assert.equal((await refresh(sim, '')).envelope.code, 302);
 });
@@ -409,12 +408,10 @@ test('refresh: a refresh token is bound to the app that issued it', async (t) =>
   assert.deepEqual(sim.currentRefreshTokens('app-two'), []);
   assert.deepEqual(sim.currentRefreshTokens('app-one'), [token]);
   const granted = await grant(sim, token);
-  const crossApp = await call(
-    sim,
-    'query.position.info',
-    {},
-    { app: other, accessToken: granted.accessToken },
-  );
+  const crossApp = await call(sim, 'query.position.info', HOMES, {
+    app: other,
+    accessToken: granted.accessToken,
+  });
   assert.equal(crossApp.envelope.code, 108);
   assert.throws(() => sim.issueRefreshToken('nobody'), /unknown simulator app id/);
 });
@@ -462,45 +459,46 @@ test('refresh: expiresIn is sent as a string, a number, not at all, or garbage',
   }
 });
 
-test('access token: missing, unknown, expired by time or by expireAccessTokens answer 108', async (t) => {
+test('access token: missing answers 109; unknown, expired by time or by expireAccessTokens 108', async (t) => {
   const clock = manualClock();
   const sim = await started(t, { now: clock.now, accessTokenTtlSeconds: 3600 });
   const time = (): number => clock.now();
   const missing = await call(sim, 'config.scene.run', { sceneId: 'AL.100000000000000001' }, { time: time() });
-  assert.equal(missing.envelope.code, 108);
+  assert.equal(missing.envelope.code, 109);
   assert.equal(missing.envelope.message, 'token is absent');
   const unknown = await call(sim, 'config.scene.run', {}, { accessToken: 'f'.repeat(32), time: time() });
   assert.equal(unknown.envelope.code, 108);
   assert.equal(unknown.envelope.message, 'token has expired');
+  // As the real cloud does: the detail in `messageDetail`, echoing the refused token.
+  const raw = JSON.parse(unknown.text) as Record<string, unknown>;
+  assert.equal(raw.messageDetail, `Parameter AccessToken illegal, accessToken:${'f'.repeat(32)}`);
+  assert.equal('msgDetails' in raw, false);
 
   const first = await grant(sim, sim.issueRefreshToken(), { time: time() });
   clock.advance(HOUR - 1);
   assert.equal(
-    (await call(sim, 'query.position.info', {}, { accessToken: first.accessToken, time: time() })).envelope
+    (await call(sim, 'query.position.info', HOMES, { accessToken: first.accessToken, time: time() })).envelope
       .code,
     0,
   );
   clock.advance(1);
-  const expired = await call(
-    sim,
-    'query.position.info',
-    {},
-    { accessToken: first.accessToken, time: time() },
-  );
+  const expired = await call(sim, 'query.position.info', HOMES, {
+    accessToken: first.accessToken,
+    time: time(),
+  });
   assert.equal(expired.envelope.code, 108);
 
   const second = await grant(sim, first.refreshToken ?? '', { time: time() });
   sim.expireAccessTokens();
-  const revoked = await call(
-    sim,
-    'query.position.info',
-    {},
-    { accessToken: second.accessToken, time: time() },
-  );
+  const revoked = await call(sim, 'query.position.info', HOMES, {
+    accessToken: second.accessToken,
+    time: time(),
+  });
   assert.equal(revoked.envelope.code, 108);
+  assert.match(revoked.text, new RegExp(`accessToken:${second.accessToken}`));
   const third = await grant(sim, second.refreshToken ?? '', { time: time() });
   assert.equal(
-    (await call(sim, 'query.position.info', {}, { accessToken: third.accessToken, time: time() })).envelope
+    (await call(sim, 'query.position.info', HOMES, { accessToken: third.accessToken, time: time() })).envelope
       .code,
     0,
   );
@@ -533,11 +531,23 @@ test('scenes: run records the run, an unknown scene answers 1202, a missing id 3
   });
 });
 
-test('positions: listed by parent and paged, 1-based', async (t) => {
+/** A positions page with each item's createTime checked (a number, as Aqara sends) and dropped. */
+function withoutCreateTime(result: unknown): unknown {
+  const page = result as { data: Array<Record<string, unknown>>; totalCount: number };
+  return {
+    ...page,
+    data: page.data.map(({ createTime, ...rest }) => {
+      assert.equal(typeof createTime, 'number');
+      return rest;
+    }),
+  };
+}
+
+test('positions: listed by parent and paged, 1-based, in the shape of real answers', async (t) => {
   const sim = await started(t, {
     positions: [
       { positionId: 'h1', positionName: 'Home 1' },
-      { positionId: 'h2', positionName: 'Home 2' },
+      { positionId: 'h2', positionName: 'Home 2', description: 'office', createTime: 1551366457289 },
       { positionId: 'h3', positionName: 'Home 3' },
       { positionId: 'r1', positionName: 'Room 1', parentPositionId: 'h1' },
     ],
@@ -545,35 +555,78 @@ test('positions: listed by parent and paged, 1-based', async (t) => {
   const { accessToken } = await grant(sim, sim.issueRefreshToken());
   const list = async (data: Record<string, unknown>): Promise<Envelope> =>
     (await call(sim, 'query.position.info', data, { accessToken })).envelope;
+  const home = (positionId: string, positionName: string, description = '') => ({
+    positionName,
+    positionId,
+    description,
+    parentPositionId: '',
+  });
 
-  const page1 = await list({ pageNum: 1, pageSize: 2 });
-  assert.deepEqual(page1.result, {
-    data: [
-      { positionId: 'h1', positionName: 'Home 1' },
-      { positionId: 'h2', positionName: 'Home 2' },
-    ],
+  const page1 = await list({ parentPositionId: '', pageNum: 1, pageSize: 2 });
+  assert.deepEqual(withoutCreateTime(page1.result), {
+    data: [home('h1', 'Home 1'), home('h2', 'Home 2', 'office')],
     totalCount: 3,
   });
-  assert.deepEqual(await list({ pageNum: 2, pageSize: 2 }).then((reply) => reply.result), {
-    data: [{ positionId: 'h3', positionName: 'Home 3' }],
-    totalCount: 3,
-  });
-  assert.deepEqual((await list({ pageNum: 3, pageSize: 2 })).result, { data: [], totalCount: 3 });
-  assert.deepEqual((await list({ parentPositionId: 'h1', pageNum: 1, pageSize: 10 })).result, {
-    data: [{ positionId: 'r1', positionName: 'Room 1', parentPositionId: 'h1' }],
-    totalCount: 1,
-  });
-  assert.equal((await list({ pageNum: '1', pageSize: '50' })).code, 0);
-  assert.equal((await list({ pageNum: 0, pageSize: 10 })).code, 302);
-  assert.equal((await list({ pageNum: 1, pageSize: 1.5 })).code, 302);
+  assert.equal((page1.result as { data: Array<{ createTime: number }> }).data[1].createTime, 1551366457289);
+  const page2 = await list({ parentPositionId: '', pageNum: 2, pageSize: 2 });
+  assert.deepEqual(withoutCreateTime(page2.result), { data: [home('h3', 'Home 3')], totalCount: 3 });
+  assert.deepEqual(
+    withoutCreateTime((await list({ parentPositionId: '', pageNum: 3, pageSize: 2 })).result),
+    { data: [], totalCount: 3 },
+  );
+  assert.deepEqual(
+    withoutCreateTime((await list({ parentPositionId: 'h1', pageNum: 1, pageSize: 10 })).result),
+    {
+      data: [{ positionName: 'Room 1', positionId: 'r1', description: '', parentPositionId: 'h1' }],
+      totalCount: 1,
+    },
+  );
+  assert.equal((await list({ parentPositionId: '', pageNum: '1', pageSize: '50' })).code, 0);
+  assert.equal((await list({ parentPositionId: '', pageNum: 0, pageSize: 10 })).code, 302);
+  assert.equal((await list({ parentPositionId: '', pageNum: 1, pageSize: 1.5 })).code, 302);
+  // Without the key Aqara refuses: a client must send "" for the top level.
+  const unparented = await list({ pageNum: 1, pageSize: 10 });
+  assert.equal(unparented.code, 302);
+  assert.match(unparented.message, /parentPositionId/);
+  assert.equal((await list({ parentPositionId: 7, pageNum: 1, pageSize: 10 })).code, 302);
 });
 
-test('positions: by default the one home the default scenes live in', async (t) => {
+test('positions: by default one home with two rooms; a scene sits in a room', async (t) => {
   const sim = await started(t);
   const { accessToken } = await grant(sim, sim.issueRefreshToken());
-  const reply = await call(sim, 'query.position.info', { pageNum: 1, pageSize: 50 }, { accessToken });
-  assert.deepEqual(reply.envelope.result, {
-    data: [{ positionId: 'real1.home', positionName: 'Home' }],
+  const positions = async (parentPositionId: string) =>
+    withoutCreateTime(
+      (
+        await call(
+          sim,
+          'query.position.info',
+          { parentPositionId, pageNum: 1, pageSize: 50 },
+          { accessToken },
+        )
+      ).envelope.result,
+    );
+  assert.deepEqual(await positions(''), {
+    data: [{ positionName: 'Home', positionId: 'real1.home', description: '', parentPositionId: '' }],
+    totalCount: 1,
+  });
+  const rooms = (await positions('real1.home')) as {
+    data: Array<{ positionId: string; parentPositionId: string }>;
+  };
+  assert.deepEqual(
+    rooms.data.map((room) => [room.positionId, room.parentPositionId]),
+    [
+      ['real2.living', 'real1.home'],
+      ['real2.bedroom', 'real1.home'],
+    ],
+  );
+  const inRoom = await call(
+    sim,
+    'query.scene.listByPositionId',
+    { positionId: 'real2.living', pageNum: 1, pageSize: 30 },
+    { accessToken },
+  );
+  assert.deepEqual(inRoom.envelope.result, {
+    data: [{ sceneId: 'AL.100000000000000004', name: 'movie_night', model: 'app.scene.v1' }],
     totalCount: 1,
   });
 });
@@ -600,6 +653,47 @@ test('scenes: listByPositionId is paged and names the model', async (t) => {
     totalCount: 0,
   });
   assert.equal((await list({ pageNum: 1, pageSize: 3 })).code, 302);
+});
+
+test('rough like the real cloud: requestId shape, the spellings of "no detail", Chinese with Lang: zh', async (t) => {
+  const sim = await started(t);
+  const { accessToken } = await grant(sim, sim.issueRefreshToken());
+  const homes = await call(
+    sim,
+    'query.position.info',
+    { ...HOMES, pageNum: 1, pageSize: 10 },
+    { accessToken },
+  );
+  // Like "2960.1209.16505260858914145": server, sequence, time in ms and four digits.
+  assert.match(homes.envelope.requestId, /^\d{4}\.\d+\.\d{17}$/);
+  // Real answers say "no detail" as null, "null" or "None", depending on the service.
+  assert.equal(homes.envelope.msgDetails, 'None');
+  const ran = await call(sim, 'config.scene.run', { sceneId: 'AL.100000000000000001' }, { accessToken });
+  assert.equal(ran.envelope.msgDetails, 'null');
+  const refreshed = await refresh(sim, sim.issueRefreshToken());
+  assert.equal(refreshed.envelope.msgDetails, null);
+
+  const zh = { Lang: 'zh' };
+  const missing = await call(sim, 'config.scene.run', { sceneId: 'AL.999' }, { accessToken, headers: zh });
+  assert.equal(missing.envelope.code, 1202);
+  assert.equal(missing.envelope.message, '场景不存在');
+  const unparented = await call(sim, 'query.position.info', {}, { accessToken, headers: zh });
+  assert.equal(unparented.envelope.code, 302);
+  assert.equal(unparented.envelope.message, '参数错误');
+  // The English specifics move to the detail.
+  assert.match(String(unparented.envelope.msgDetails), /parentPositionId/);
+  const dead = await call(sim, 'query.position.info', HOMES, { accessToken: 'f'.repeat(32), headers: zh });
+  assert.equal(dead.envelope.code, 108);
+  assert.equal(dead.envelope.message, 'token已过期');
+  assert.match(dead.text, /"messageDetail":"Parameter AccessToken illegal, accessToken:f{32}"/);
+  const ok = await call(sim, 'query.position.info', HOMES, { accessToken, headers: zh });
+  assert.equal(ok.envelope.message, 'Success');
+  const unsigned = await call(sim, 'query.position.info', HOMES, {
+    accessToken,
+    headers: { ...zh, Sign: 'bad' },
+  });
+  assert.equal(unsigned.envelope.code, 106);
+  assert.equal(unsigned.envelope.message, '签名无效');
 });
 
 test('fault delay: answers normally after the delay', async (t) => {
@@ -707,7 +801,7 @@ test('faults: matched by intent, counted by times, Infinity until cleared', asyn
   sim.injectFault({ fault: { kind: 'code', code: 500 }, intent: 'config.scene.run', times: 2 });
   const run = { sceneId: 'AL.100000000000000001' };
   // Another intent passes untouched and does not use the rule up.
-  assert.equal((await call(sim, 'query.position.info', {}, { accessToken })).envelope.code, 0);
+  assert.equal((await call(sim, 'query.position.info', HOMES, { accessToken })).envelope.code, 0);
   assert.equal((await call(sim, 'config.scene.run', run, { accessToken })).envelope.code, 500);
   assert.equal((await call(sim, 'config.scene.run', run, { accessToken })).envelope.code, 500);
   assert.equal((await call(sim, 'config.scene.run', run, { accessToken })).envelope.code, 0);
@@ -753,7 +847,7 @@ test('bookkeeping: callCount by intent, calls log, unique request ids, resetCoun
 
   const ids = new Set<string>();
   for (let index = 0; index < 20; index += 1) {
-    ids.add((await call(sim, 'query.position.info', {}, { accessToken })).envelope.requestId);
+    ids.add((await call(sim, 'query.position.info', HOMES, { accessToken })).envelope.requestId);
   }
   assert.equal(ids.size, 20);
 
@@ -763,7 +857,7 @@ test('bookkeeping: callCount by intent, calls log, unique request ids, resetCoun
   assert.equal(sim.sceneRuns.length, 0);
   assert.equal(sim.refreshTokenUseCount(token), 0);
   assert.equal(
-    (await call(sim, 'query.position.info', {}, { accessToken })).envelope.code,
+    (await call(sim, 'query.position.info', HOMES, { accessToken })).envelope.code,
     0,
     'tokens survive',
   );
@@ -785,7 +879,7 @@ test('stateFile: tokens survive a stop and a new instance; the file is 0600 and 
   assert.deepEqual(second.currentRefreshTokens(), [granted.refreshToken]);
   assert.equal((await refresh(second, issued)).envelope.code, 2006, 'rotation survives the restart');
   assert.equal(
-    (await call(second, 'query.position.info', {}, { accessToken: granted.accessToken })).envelope.code,
+    (await call(second, 'query.position.info', HOMES, { accessToken: granted.accessToken })).envelope.code,
     0,
   );
   const next = await grant(second, granted.refreshToken ?? '');

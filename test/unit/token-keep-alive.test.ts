@@ -4,6 +4,7 @@ import { RateLimiter } from '../../src/lib/aqara/rate-limiter';
 import { REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../src/lib/tokens/messages';
 import { ManualClock } from '../helpers/manual-clock';
 import { CONFIG_ID, SCENE_ID, startHarness } from '../helpers/token-harness';
+import { runScene } from '../../src/lib/aqara/intents/scenes';
 
 const HOUR = 3600 * 1000;
 const DAY = 24 * HOUR;
@@ -28,7 +29,7 @@ describe('keep-alive: an idle refresh token never dies', () => {
       assert.equal(h.sim.callCount(REFRESH), 52);
       assert.equal(h.sim.isRefreshTokenValid(h.store.read(CONFIG_ID)!.refreshToken), true);
       assert.ok(Date.parse(manager.status().refresh_token_expires_at!) > clock.now() + 30 * DAY);
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
     } finally {
       await h.close();
     }
@@ -60,7 +61,7 @@ describe('keep-alive: an idle refresh token never dies', () => {
       const manager = h.makeManager({ keepAliveMaxAgeMs: 0 });
       clock.advance(365 * DAY);
       assert.equal(await manager.keepAliveTick(), 'disabled');
-      await assert.rejects(manager.runScene(SCENE_ID), (error: Error) =>
+      await assert.rejects(runScene(manager, SCENE_ID), (error: Error) =>
         error.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE),
       );
     } finally {
@@ -79,9 +80,9 @@ describe('keep-alive: an idle refresh token never dies', () => {
     try {
       h.seedToken();
       const manager = h.makeManager();
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: RUN });
-      const run = manager.runScene(SCENE_ID);
+      const run = runScene(manager, SCENE_ID);
       await new Promise((resolve) => setTimeout(resolve, 50));
       clock.advance(8 * DAY);
       assert.equal(await manager.keepAliveTick(), 'busy');
@@ -118,11 +119,11 @@ describe('clock jumps', () => {
     try {
       h.seedToken();
       const manager = h.makeManager({ keepAliveMaxAgeMs: 0 });
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       truth.advance(8 * DAY);
       wall.advance(8 * DAY - 10 * DAY);
       assert.equal(manager.status().access_token_status, 'valid', 'the wall clock believes it');
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.calls.filter((call) => call.intent === RUN && call.code === 108).length, 1);
       assert.equal(h.sim.callCount(REFRESH), 2);
       assert.equal(h.sim.sceneRuns.length, 2);
@@ -138,10 +139,10 @@ describe('clock jumps', () => {
     try {
       h.seedToken();
       const manager = h.makeManager();
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       wall.advance(9 * DAY);
       assert.equal(manager.status().access_token_status, 'expired');
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 2);
       assert.ok(h.sim.calls.every((call) => call.code === 0));
     } finally {
@@ -155,15 +156,15 @@ describe('clock jumps', () => {
     try {
       h.seedToken();
       const manager = h.makeManager();
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       clock.advance(10 * DAY);
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 2);
       assert.ok(h.sim.calls.every((call) => call.code === 0));
 
       clock.advance(60 * DAY);
       assert.equal(manager.state, 'ready');
-      await assert.rejects(manager.runScene(SCENE_ID));
+      await assert.rejects(runScene(manager, SCENE_ID));
       assert.equal(manager.state, 'expired', 'one failed call is enough to show the truth');
     } finally {
       await h.close();
@@ -179,13 +180,13 @@ describe('quota guard against the simulator', () => {
       h.seedToken();
       const rateLimiter = new RateLimiter({ limit: 300, backoffMs: 10_000, clock: limiterClock });
       const manager = h.makeManager({ rateLimiter });
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       h.sim.injectFault({ fault: { kind: 'code', code: 429 }, intent: RUN });
       await assert.rejects(
-        manager.runScene(SCENE_ID),
+        runScene(manager, SCENE_ID),
         (error: Error & { kind?: string }) => error.kind === 'transient',
       );
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.deepEqual(limiterClock.sleeps, [10_000], 'the next call waited out the pause');
       assert.equal(h.sim.sceneRuns.length, 2);
     } finally {
@@ -200,10 +201,10 @@ describe('quota guard against the simulator', () => {
       h.seedToken();
       const rateLimiter = new RateLimiter({ limit: 300, backoffMs: 10_000, clock: limiterClock });
       const manager = h.makeManager({ rateLimiter });
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       h.sim.injectFault({ fault: { kind: 'httpStatus', status: 429 }, intent: RUN });
-      await assert.rejects(manager.runScene(SCENE_ID));
-      await manager.runScene(SCENE_ID);
+      await assert.rejects(runScene(manager, SCENE_ID));
+      await runScene(manager, SCENE_ID);
       assert.deepEqual(limiterClock.sleeps, [10_000]);
     } finally {
       await h.close();
@@ -216,7 +217,7 @@ describe('quota guard against the simulator', () => {
       h.seedToken();
       const rateLimiter = new RateLimiter({ limit: 5, windowMs: 60_000, maxWaitMs: 100 });
       const manager = h.makeManager({ rateLimiter });
-      const results = await Promise.allSettled(Array.from({ length: 10 }, () => manager.runScene(SCENE_ID)));
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => runScene(manager, SCENE_ID)));
       const failed = results.filter((result) => result.status === 'rejected');
       assert.equal(h.sim.callCount(), 5, 'one refresh and four runs: the quota counts every call');
       assert.equal(failed.length, 6);

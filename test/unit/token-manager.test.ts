@@ -9,6 +9,7 @@ import { TokenStore, TokenStoreError } from '../../src/lib/tokens/store';
 import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
+import { runScene } from '../../src/lib/aqara/intents/scenes';
 
 const REFRESH = 'config.auth.refreshToken';
 const RUN = 'config.scene.run';
@@ -34,7 +35,7 @@ describe('token manager against the simulator', () => {
   it('fails with the exact contract text when no refresh token is stored', async () => {
     const manager = h.makeManager();
     assert.equal(manager.state, 'no_token');
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(error.message.includes(NO_REFRESH_TOKEN_MESSAGE));
     assert.equal(h.sim.callCount(), 0, 'no request is sent without a token');
     assert.deepEqual(manager.status(), {
@@ -49,8 +50,8 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     const manager = h.makeManager();
     assert.equal(manager.status().access_token_status, 'not_cached');
-    await manager.runScene(SCENE_ID);
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
+    await runScene(manager, SCENE_ID);
     await manager.getAccessToken();
     assert.equal(h.sim.callCount(REFRESH), 1);
     assert.equal(h.sim.callCount(RUN), 2);
@@ -68,7 +69,7 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 100 }, intent: REFRESH });
     const manager = h.makeManager();
-    const results = await Promise.all(Array.from({ length: 200 }, () => manager.runScene(SCENE_ID)));
+    const results = await Promise.all(Array.from({ length: 200 }, () => runScene(manager, SCENE_ID)));
     assert.equal(results.length, 200);
     assert.equal(h.sim.callCount(REFRESH), 1);
     assert.equal(h.sim.sceneRuns.length, 200);
@@ -92,7 +93,7 @@ describe('token manager against the simulator', () => {
     h.store.close();
     const reopened = TokenStore.open(h.dbPath);
     const restarted = h.makeManager({ store: reopened });
-    await restarted.runScene(SCENE_ID);
+    await runScene(restarted, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.equal(h.sim.refreshTokenUseCount(storedWhenHandedOut!), 1);
     assert.equal(h.sim.isRefreshTokenValid(reopened.read(CONFIG_ID)!.refreshToken), true);
@@ -102,9 +103,9 @@ describe('token manager against the simulator', () => {
   it('drops a dead access token, refreshes once and retries once', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.expireAccessTokens();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.equal(h.sim.callCount(RUN), 3, 'one refused run, one retried run after the first');
     assert.equal(h.sim.sceneRuns.length, 2);
@@ -113,9 +114,9 @@ describe('token manager against the simulator', () => {
   it('does not refresh twice when several calls get a late 108 for the same replaced token', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.expireAccessTokens();
-    await Promise.all(Array.from({ length: 20 }, () => manager.runScene(SCENE_ID)));
+    await Promise.all(Array.from({ length: 20 }, () => runScene(manager, SCENE_ID)));
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.equal(h.sim.sceneRuns.length, 21);
   });
@@ -123,9 +124,9 @@ describe('token manager against the simulator', () => {
   it('retries only once after a 108: a token Aqara keeps refusing surfaces as an error', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.injectFault({ fault: { kind: 'code', code: 108 }, intent: RUN, times: Infinity });
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'access_token');
     assert.equal(h.sim.callCount(REFRESH), 2, 'exactly one extra refresh, no loop');
     assert.equal(h.sim.callCount(RUN), 3);
@@ -134,9 +135,9 @@ describe('token manager against the simulator', () => {
   it('treats 804 (token failed) like 108: drops the access token, refreshes once and retries once', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.injectFault({ fault: { kind: 'code', code: 804, message: 'token failed' }, intent: RUN, times: 1 });
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2, 'one refresh after the 804');
     assert.equal(h.sim.callCount(RUN), 3, 'the refused run and its one retry');
     assert.equal(h.sim.sceneRuns.length, 2);
@@ -147,7 +148,7 @@ describe('token manager against the simulator', () => {
     h = await startHarness({ rotateRefreshToken: false });
     const token = h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.store.read(CONFIG_ID)?.refreshToken, token);
     assert.equal(h.sim.isRefreshTokenValid(token), true);
   });
@@ -157,13 +158,13 @@ describe('token manager against the simulator', () => {
     // Aqara's own 500 envelope: a bare HTTP 5xx on a refresh may have rotated the token (lost answer).
     h.sim.injectFault({ fault: { kind: 'http500', body: 'json' }, intent: REFRESH, times: 2 });
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 3);
 
     const other = h.makeManager({ configId: 'cfg-2' });
     const token = h.seedToken('cfg-2');
     h.sim.injectFault({ fault: { kind: 'code', code: 104 }, intent: REFRESH, times: Infinity });
-    const error = await rejection(other.runScene(SCENE_ID));
+    const error = await rejection(runScene(other, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'transient');
     assert.match(error.message, /104/);
     assert.equal(h.sim.callCount(REFRESH), 6, 'three attempts, then it gives up');
@@ -179,7 +180,7 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'code', code: 429 }, intent: REFRESH, times: 2 });
     const manager = h.makeManager({ refreshBackoffMs: 1000 });
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.deepEqual(clock.sleeps, [1000, 2000]);
   });
 
@@ -187,14 +188,14 @@ describe('token manager against the simulator', () => {
     const sent = h.seedToken();
     h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
     const manager = h.makeManager();
-    const lost = await rejection(manager.runScene(SCENE_ID));
+    const lost = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(lost) && lost.answerLost);
     assert.match(lost.message, /answer was lost/);
     assert.match(lost.message, /paste a new refresh token/);
     assert.equal(h.sim.callCount(REFRESH), 1, 'not replayed blindly');
     assert.equal(h.sim.isRefreshTokenValid(sent), false, 'the simulator did rotate it');
 
-    const dead = await rejection(manager.runScene(SCENE_ID));
+    const dead = await rejection(runScene(manager, SCENE_ID));
     assert.ok(dead.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
     assert.match(dead.message, /answer was lost/);
     assert.equal(manager.state, 'expired');
@@ -204,9 +205,9 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'drop' }, intent: REFRESH });
     const manager = h.makeManager();
-    const lost = await rejection(manager.runScene(SCENE_ID));
+    const lost = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(lost) && lost.answerLost);
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(manager.state, 'ready');
     assert.equal(manager.status().last_error, null);
   });
@@ -215,7 +216,7 @@ describe('token manager against the simulator', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'hang' }, intent: REFRESH });
     const manager = h.makeManager({ client: h.makeClient(200) });
-    const lost = await rejection(manager.runScene(SCENE_ID));
+    const lost = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(lost) && lost.answerLost);
     assert.equal(h.sim.callCount(REFRESH), 1);
   });
@@ -224,7 +225,7 @@ describe('token manager against the simulator', () => {
     const token = h.seedToken();
     h.sim.expireRefreshToken(token);
     const manager = h.makeManager();
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(error.message.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
     assert.match(error.message, /2007/);
     assert.equal(manager.state, 'expired');
@@ -242,39 +243,32 @@ describe('token manager against the simulator', () => {
       appKey: 'wrong-key',
     });
     const manager = h.makeManager({ client });
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'app_credentials');
     assert.match(error.message, /App Key/);
     assert.equal(manager.state, 'auth_error');
     client.close();
   });
 
-  it('names the scene id when Aqara says the scene does not exist', async () => {
-    h.seedToken();
-    const manager = h.makeManager();
-    const error = await rejection(manager.runScene('AL.999'));
-    assert.match(error.message, /AL\.999 does not exist \(code 1202\)/);
-  });
-
   it('a pasted refresh token drops the cached access token', async () => {
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     const states: string[] = [];
     manager.on('state', (state: string) => states.push(state));
     const { updatedAt } = manager.setRefreshToken(h.sim.issueRefreshToken());
     assert.ok(updatedAt instanceof Date);
     assert.equal(manager.status().access_token_status, 'not_cached');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.callCount(REFRESH), 2);
     assert.ok(states.includes('ready'));
   });
 
   it('a token stored by another process clears a no-token state', async () => {
     const manager = h.makeManager();
-    await rejection(manager.runScene(SCENE_ID));
+    await rejection(runScene(manager, SCENE_ID));
     h.seedToken();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(manager.state, 'ready');
   });
 
@@ -282,7 +276,7 @@ describe('token manager against the simulator', () => {
     const original = h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID);
+    const run = runScene(manager, SCENE_ID);
     await new Promise((resolve) => setTimeout(resolve, 60));
     h.store.pragma('query_only = ON'); // the disk turns read-only while the refresh is in flight
     await run;
@@ -294,11 +288,11 @@ describe('token manager against the simulator', () => {
     assert.equal(h.store.read(CONFIG_ID)?.refreshToken, original, 'nothing was written');
 
     h.sim.expireAccessTokens();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.refreshTokenUseCount(original), 1, 'the dead token is never sent again');
 
     h.store.pragma('query_only = OFF');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     const saved = h.store.read(CONFIG_ID)!.refreshToken;
     assert.notEqual(saved, original);
     assert.equal(h.sim.isRefreshTokenValid(saved), true, 'the database now holds the live token');
@@ -309,7 +303,7 @@ describe('token manager against the simulator', () => {
     const token = h.seedToken();
     h.store.pragma('query_only = ON');
     const manager = h.makeManager();
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.ok(isAqaraError(error) && error.kind === 'storage');
     assert.equal(h.sim.callCount(REFRESH), 0);
     assert.equal(h.sim.isRefreshTokenValid(token), true);
@@ -321,17 +315,17 @@ describe('token manager against the simulator', () => {
     const texts: string[] = [];
     const first = h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     h.sim.expireAccessTokens();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     for (const code of [106, 108, 302, 429, 2006]) {
       h.sim.injectFault({ fault: { kind: 'code', code }, intent: RUN });
-      await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+      await runScene(manager, SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
     }
     h.sim.expireAccessTokens();
     h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
-    await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
-    await manager.runScene(SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    await runScene(manager, SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
+    await runScene(manager, SCENE_ID).catch((error: unknown) => texts.push(...renderError(error)));
     texts.push(...h.logger.lines, JSON.stringify(manager.status()));
     const accessTokens = h.sim.calls.map((call) => call.accessToken).filter((t): t is string => !!t);
     assert.ok(accessTokens.length > 0);
@@ -355,7 +349,7 @@ describe('access token expiry with an injected clock', () => {
       try {
         h.seedToken();
         const manager = h.makeManager();
-        await manager.runScene(SCENE_ID);
+        await runScene(manager, SCENE_ID);
         assert.equal(manager.status().access_token_status, expected);
         if (format === 'garbage')
           assert.ok(h.logger.lines.some((line) => line.includes('unreadable expiresIn')));
@@ -371,15 +365,15 @@ describe('access token expiry with an injected clock', () => {
     try {
       h.seedToken();
       const manager = h.makeManager();
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       clock.advance((3600 - 301) * 1000);
       assert.equal(manager.status().access_token_status, 'valid');
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 1);
       clock.advance(2000);
       assert.equal(manager.status().access_token_status, 'expired');
       assert.equal(manager.status().access_token_expires_in_seconds, 299);
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 2);
     } finally {
       await h.close();
@@ -400,7 +394,7 @@ describe('a database locked by another connection', () => {
       const ticker = setInterval(() => ticks++, 50);
       // The lock can only be released if the event loop keeps running while the manager waits.
       setTimeout(() => holder.exec('COMMIT'), 1500);
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       clearInterval(ticker);
       assert.ok(ticks >= 10, `the event loop kept running while the lock was held (${ticks} ticks)`);
       assert.equal(h.sim.sceneRuns.length, 1);
@@ -419,7 +413,7 @@ describe('stopping while a refresh is in flight', () => {
       const sent = h.seedToken();
       h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
       const manager = h.makeManager();
-      const run = manager.runScene(SCENE_ID);
+      const run = runScene(manager, SCENE_ID);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await manager.idle();
       const stored = h.store.read(CONFIG_ID)!.refreshToken;
@@ -454,13 +448,13 @@ describe('review fixes', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 200 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID);
+    const run = runScene(manager, SCENE_ID);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const pasted = h.sim.issueRefreshToken();
     manager.setRefreshToken(pasted);
     await run;
     assert.equal(manager.status().access_token_status, 'not_cached', 'the old chain is not kept');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.refreshTokenUseCount(pasted), 1, 'the next call uses the pasted token');
   });
 
@@ -469,7 +463,7 @@ describe('review fixes', () => {
     h.sim.expireRefreshToken(dead);
     h.sim.injectFault({ fault: { kind: 'delay', ms: 200 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID).catch((error: Error) => error);
+    const run = runScene(manager, SCENE_ID).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 50));
     manager.setRefreshToken(h.sim.issueRefreshToken());
     assert.ok((await run) instanceof Error);
@@ -483,11 +477,11 @@ describe('review fixes', () => {
     h = await startHarness({ accessTokenTtlSeconds: 30 * 24 * 3600 }, clock);
     h.seedToken();
     const manager = h.makeManager();
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     clock.advance(8 * 24 * 3600 * 1000);
     h.sim.injectFault({ fault: { kind: 'dropAfterProcessing' }, intent: REFRESH });
     assert.equal(await manager.keepAliveTick(), 'failed');
-    await manager.runScene(SCENE_ID);
+    await runScene(manager, SCENE_ID);
     assert.equal(h.sim.sceneRuns.length, 2, 'the cached access token still ran the scene');
     assert.equal(h.sim.callCount(REFRESH), 2, 'no refresh after the failed keep-alive');
   });
@@ -504,7 +498,7 @@ describe('review fixes', () => {
   it('a token Aqara refused still shows as expired after a restart, until a new one is pasted', async () => {
     const token = h.seedToken();
     h.sim.expireRefreshToken(token);
-    await rejection(h.makeManager().runScene(SCENE_ID));
+    await rejection(runScene(h.makeManager(), SCENE_ID));
     const restarted = h.makeManager();
     assert.equal(restarted.state, 'expired');
     assert.ok(restarted.status().last_error?.includes(REFRESH_TOKEN_EXPIRED_MESSAGE));
@@ -520,7 +514,7 @@ describe('review fixes', () => {
       h.seedToken();
       h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
       const manager = h.makeManager();
-      const run = manager.runScene(SCENE_ID);
+      const run = runScene(manager, SCENE_ID);
       await new Promise((resolve) => setTimeout(resolve, 100));
       holder.exec('BEGIN IMMEDIATE');
       setTimeout(() => holder.exec('COMMIT'), 1000);
@@ -537,7 +531,7 @@ describe('review fixes', () => {
     h.seedToken();
     h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: REFRESH });
     const manager = h.makeManager();
-    const run = manager.runScene(SCENE_ID);
+    const run = runScene(manager, SCENE_ID);
     await new Promise((resolve) => setTimeout(resolve, 50));
     h.store.pragma('query_only = ON');
     await run;
@@ -580,7 +574,7 @@ describe('an access token that cannot be sent', () => {
     it(`is a failed refresh, not a cached token (${what}), and the rotated refresh token is kept`, async () => {
       const first = h.seedToken();
       const manager = h.makeManager({ client: sendingAccessTokens(h.makeClient(), [bad]) });
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       assert.equal(h.sim.callCount(REFRESH), 2, 'the unusable answer counted as a failed refresh');
       assert.equal(h.sim.callCount(RUN), 1, 'no call was sent with the unusable token');
       const sent = h.sim.calls
@@ -598,7 +592,7 @@ describe('an access token that cannot be sent', () => {
     const manager = h.makeManager({
       client: sendingAccessTokens(h.makeClient(), ['a b', 'a b', 'a b']),
     });
-    const error = await rejection(manager.runScene(SCENE_ID));
+    const error = await rejection(runScene(manager, SCENE_ID));
     assert.match(error.message, /access token that cannot be used/);
     assert.equal(h.sim.callCount(RUN), 0);
     assert.equal(manager.status().access_token_status, 'not_cached');
@@ -627,13 +621,13 @@ describe('a refresh that sends a rotated token held in memory', () => {
             // While the held token is on its way: the database frees up, a call retries the write,
             // and another manager wants a token.
             release();
-            inFlight = Promise.all([a.runScene(SCENE_ID), h.makeManager().getAccessToken()]);
+            inFlight = Promise.all([runScene(a, SCENE_ID), h.makeManager().getAccessToken()]);
           }
           return sending;
         },
       };
       const a = h.makeManager({ client });
-      const first = a.runScene(SCENE_ID);
+      const first = runScene(a, SCENE_ID);
       await new Promise((resolve) => setTimeout(resolve, 60));
       h.store.pragma('query_only = ON');
       await first;
@@ -645,7 +639,7 @@ describe('a refresh that sends a rotated token held in memory', () => {
       setTimeout(release, 300);
       h.sim.expireAccessTokens();
       h.sim.injectFault({ fault: { kind: 'delay', ms: 300 }, intent: REFRESH });
-      await a.runScene(SCENE_ID);
+      await runScene(a, SCENE_ID);
       assert.ok(inFlight, 'the held token was sent');
       await inFlight;
 
@@ -741,7 +735,7 @@ describe('another process holding the write lock', () => {
       try {
         const manager = h.makeManager({ store });
         await until(() => manager.state === 'ready', 'the config is ready without a redeploy');
-        await manager.runScene(SCENE_ID);
+        await runScene(manager, SCENE_ID);
         assert.equal(h.sim.isRefreshTokenValid(store.read(CONFIG_ID)!.refreshToken), true);
         manager.close();
       } finally {

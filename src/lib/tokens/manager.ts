@@ -198,23 +198,6 @@ export class TokenManager extends EventEmitter {
     }
   }
 
-  async runScene(sceneId: string): Promise<{ requestId: string; result: unknown }> {
-    try {
-      const response = await this.call('config.scene.run', { sceneId });
-      return { requestId: response.requestId, result: response.result };
-    } catch (error) {
-      if (isAqaraError(error) && (error.code === 1202 || error.code === 716)) {
-        throw new AqaraError(`Aqara scene ${sceneId} does not exist (code ${error.code})`, {
-          kind: 'caller',
-          code: error.code,
-          requestId: error.requestId,
-          intent: error.intent,
-        });
-      }
-      throw error;
-    }
-  }
-
   /**
    * A token a person pasted: checked, stored durably, then the cached access token is dropped. A token
    * that cannot be one is refused before it replaces the stored one, which may be the only live one.

@@ -56,7 +56,9 @@ export async function coldBurst(fixture: BenchFixture, sizes: Sizes): Promise<Sc
       try {
         const started = performance.now();
         const timing = await timed(() =>
-          Promise.all(Array.from({ length: burst }, () => config.manager.runScene(BENCH_SCENE_ID))),
+          Promise.all(
+            Array.from({ length: burst }, () => fixture.pkg.runScene(config.manager, BENCH_SCENE_ID)),
+          ),
         );
         connectionsPerBurst.push(opened);
         refreshesPerBurst.push(fixture.sim.callCount('config.auth.refreshToken') - refreshesBefore);

@@ -50,7 +50,7 @@ async function measure(job: MemoryJob): Promise<MemoryAnswer> {
     store.write('bench-memory', job.refreshToken, job.appId);
     const manager = new pkg.TokenManager({ configId: 'bench-memory', appId: job.appId, client, store });
     closers.push(() => manager.close());
-    task = () => manager.runScene(job.sceneId);
+    task = () => pkg.runScene(manager, job.sceneId);
   } else {
     const poster = new BareAqaraPoster({
       baseUrl: job.baseUrl,

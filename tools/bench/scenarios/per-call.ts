@@ -34,7 +34,7 @@ async function compareSequential(
   const runsBefore = fixture.sim.callCount('config.scene.run');
   const comparison = await compareInterleaved(
     async () => {
-      for (let i = 0; i < sliceCalls; i++) await sides.config.manager.runScene(BENCH_SCENE_ID);
+      for (let i = 0; i < sliceCalls; i++) await fixture.pkg.runScene(sides.config.manager, BENCH_SCENE_ID);
     },
     async () => {
       for (let i = 0; i < sliceCalls; i++)
@@ -51,7 +51,7 @@ async function compareSequential(
 }
 
 /**
- * What the package costs per call once it holds a token: TokenManager.runScene -> AqaraClient against
+ * What the package costs per call once it holds a token: runScene -> TokenManager -> AqaraClient against
  * a bare signed POST on a keep-alive agent with a token fetched beforehand. Calls are sequential, so
  * the figure is latency, not what concurrency could hide. Measured twice: on loopback, where the
  * client's own cost is all there is to see, and against answers that take 20 ms, as a nearby cloud's
@@ -128,7 +128,7 @@ export async function perCallOverhead(fixture: BenchFixture, sizes: Sizes): Prom
         },
       ],
       notes: [
-        'Ours: `TokenManager.runScene` → `AqaraClient` (the compiled dist/ build: axios on a keep-alive agent), no rate limiter, as in the per-call goal.',
+        'Ours: `runScene` → `TokenManager` → `AqaraClient` (the compiled dist/ build: axios on a keep-alive agent), no rate limiter, as in the per-call goal.',
         'Baseline: `bench/baseline-client.ts`, md5 sign + `node:http` keep-alive POST + `JSON.parse` + `code` check, ' +
           'with an access token fetched before the rounds.',
         `The first row is the one with a goal: the simulator holds every scene run ${DELAYED_ANSWER_MS} ms before it ` +

@@ -7,6 +7,7 @@ import { sleep } from '../lib/child';
 import { judgeError } from '../lib/clear-error';
 import { CONFIG_ID, REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
+import { runScene } from '../../../src/lib/aqara/intents/scenes';
 
 /**
  * Cloud faults: scene runs through a real TokenManager while the simulator misbehaves in every way the
@@ -309,7 +310,7 @@ async function runCase(
     let failure: unknown;
     let succeeded = false;
     try {
-      await manager.runScene(SCENE_ID);
+      await runScene(manager, SCENE_ID);
       succeeded = true;
       row.ok++;
     } catch (error) {
