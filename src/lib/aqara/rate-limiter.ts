@@ -181,3 +181,14 @@ export function rateLimiterForApp(appId: string, options: RateLimitOptions = {})
   }
   return limiter;
 }
+
+/** Which guard a token manager sends through, for the config dialog's quota view. */
+const guards = new WeakMap<object, RateLimiter>();
+
+export function bindQuotaGuard(owner: object, limiter: RateLimiter): void {
+  guards.set(owner, limiter);
+}
+
+export function quotaGuardOf(owner: object): RateLimiter | undefined {
+  return guards.get(owner);
+}
