@@ -19,7 +19,13 @@ import { makeTempDir } from '../helpers/temp-dir';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const PACKAGE_NAME = '@metron/node-red-aqara-cloud';
-const NODE_TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
+const NODE_TYPES = [
+  'aqara-config',
+  'aqara-scene',
+  'aqara-token-status',
+  'aqara-device-get',
+  'aqara-device-out',
+];
 
 // better-sqlite3 is compiled from source during the install (no prebuilt binaries are reachable).
 const INSTALL_TIMEOUT_MS = 6 * 60_000;
@@ -249,7 +255,7 @@ describe('the packed package installed into a real Node-RED', { timeout: 9 * 60_
     assert.equal(help.code, 0, help.output);
   });
 
-  it('registers the three node types', { timeout: STEP_TIMEOUT_MS }, async () => {
+  it('registers every node type of the package', { timeout: STEP_TIMEOUT_MS }, async () => {
     const nodeRed = await startNodeRed();
     // The compatibility run names the release it installed, so a wrong Node-RED cannot pass silently.
     const expected = process.env.AQARA_EXPECT_NODE_RED;
