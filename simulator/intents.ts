@@ -1,4 +1,5 @@
 import { answer } from './codes';
+import type { DeviceIntents } from './device-intents';
 import type { TokenLedger } from './state';
 import type {
   AqaraAnswer,
@@ -23,6 +24,8 @@ export interface IntentHandlerOptions {
   expiresInFormat: ExpiresInFormat;
   now: () => number;
   onSceneRun: (run: SimulatorSceneRun) => void;
+  /** Device listing, definitions, reads and writes (device-intents.ts). */
+  devices?: DeviceIntents;
 }
 
 /** A fixed past time for positions created without one: answers stay the same from run to run. */
@@ -64,6 +67,9 @@ export class IntentHandlers {
         };
       }
     }
+    // Device intents take their data raw: write.resource.device sends an array.
+    const deviceHandler = this.options.devices?.handler(request.intent);
+    if (deviceHandler) return deviceHandler(request.data);
     const handler = this.handlers.get(request.intent);
     if (!handler) return answer(302, `params error: unknown intent ${request.intent}`);
     // A missing data field reads as no parameters; anything but an object is a caller error.

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { answer, inChinese } from './codes';
+import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
+import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
 import { FaultQueue } from './faults';
 import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
@@ -29,6 +31,8 @@ export type {
   SimulatorScene,
   SimulatorSceneRun,
 } from './types';
+export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
+export type { SimulatorWrite } from './device-intents';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -88,6 +92,8 @@ export class AqaraSimulator {
   private readonly gate: RequestGate;
   private readonly handlers: IntentHandlers;
   private readonly faults = new FaultQueue();
+  /** The account's devices: tests set them offline, change values and read what was written. */
+  readonly devices: DeviceIntents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -128,9 +134,18 @@ export class AqaraSimulator {
     const scenes = (options.scenes ?? [...DEFAULT_SCENES, ...DEFAULT_ROOM_SCENES]).map((scene) => ({
       ...scene,
     }));
+    this.devices = new DeviceIntents({
+      devices:
+        options.devices?.map((device) => ({ ...device, values: { ...device.values } })) ??
+        defaultDevices(DEFAULT_POSITION_ID),
+      definitions: options.resourceDefinitions ?? DEFAULT_RESOURCE_DEFS,
+      batchLimit: options.resourceBatchLimit ?? DEFAULT_RESOURCE_BATCH_LIMIT,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
+      devices: this.devices,
       positions: options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes),
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,

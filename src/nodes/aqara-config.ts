@@ -3,6 +3,7 @@ import type { TokenManager } from '../lib/tokens/manager';
 import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from '../lib/tokens/status';
 import { TokenStore, TokenStoreError } from '../lib/tokens/store';
 import { registerAdminRoutes } from './admin-routes';
+import { registerDeviceRoutes } from './device-routes';
 import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
 import { CONFIG_EDITOR_SETTINGS } from './editor-settings';
 import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
@@ -50,6 +51,7 @@ function asProblem(error: unknown, t: Translate, label: string): ConfigProblemEr
 
 export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
+  registerDeviceRoutes(RED);
   // The close handler below needs to know whether the runtime stops for a deploy or for good.
   watchStopReason(RED.events);
   const t: Translate = (key, substitutions) => RED._(key, substitutions);

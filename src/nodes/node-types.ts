@@ -4,7 +4,13 @@
  * entry files. The tests, the i18n check and the check of package.json read this list, so a new node
  * is added here first and the tests say what else it needs.
  */
-export const NODE_TYPES = ['aqara-config', 'aqara-scene', 'aqara-token-status'] as const;
+export const NODE_TYPES = [
+  'aqara-config',
+  'aqara-scene',
+  'aqara-token-status',
+  'aqara-device-get',
+  'aqara-device-out',
+] as const;
 
 export type NodeType = (typeof NODE_TYPES)[number];
 

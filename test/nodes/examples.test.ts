@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { closeAllManagers } from '../../src/nodes/config-registry';
-import { NODE_TYPES } from '../../src/nodes/node-types';
+import { FLOW_NODE_TYPES, NODE_TYPES } from '../../src/nodes/node-types';
 import { type FlowNode, helper, lastStatus, NODES } from './support';
 
 const EXAMPLES = join(__dirname, '../../examples');
@@ -41,10 +41,13 @@ describe('examples', () => {
     await closeAllManagers();
   });
 
-  it('are the four documented flows', () => {
+  it('are the seven documented flows', () => {
     assert.deepEqual(
       examples().map(([file]) => file),
       [
+        'device-switch-toggle.json',
+        'device-temperature-timer.json',
+        'device-wall-switch-all-off.json',
         'run-scene-from-inject.json',
         'token-expiry-notification.json',
         'token-status-check.json',
@@ -103,7 +106,7 @@ describe('examples', () => {
         ),
       );
       await helper.load([...NODES, ...core], flow);
-      for (const n of flow.filter((n) => n.type === 'aqara-scene' || n.type === 'aqara-token-status')) {
+      for (const n of flow.filter((n) => (FLOW_NODE_TYPES as readonly string[]).includes(n.type))) {
         // No App Key in an example: the nodes say so instead of failing later.
         assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'missing app key' }, n.id);
       }

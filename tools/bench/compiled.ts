@@ -13,6 +13,7 @@ type ClientModule = typeof import('../../src/lib/aqara/client');
 type ManagerModule = typeof import('../../src/lib/tokens/manager');
 type StoreModule = typeof import('../../src/lib/tokens/store');
 type ScenesModule = typeof import('../../src/lib/aqara/intents/scenes');
+type DevicesModule = typeof import('../../src/lib/aqara/intents/devices');
 
 const loadFromDist = createRequire(join(DIST_DIR, 'index.js'));
 
@@ -28,6 +29,7 @@ export interface CompiledPackage {
   TokenManager: ManagerModule['TokenManager'];
   TokenStore: StoreModule['TokenStore'];
   runScene: ScenesModule['runScene'];
+  DeviceService: DevicesModule['DeviceService'];
 }
 
 export function loadCompiledPackage(): CompiledPackage {
@@ -35,5 +37,6 @@ export function loadCompiledPackage(): CompiledPackage {
   const { TokenManager } = load<ManagerModule>('lib/tokens/manager.js');
   const { TokenStore } = load<StoreModule>('lib/tokens/store.js');
   const { runScene } = load<ScenesModule>('lib/aqara/intents/scenes.js');
-  return { AqaraClient, TokenManager, TokenStore, runScene };
+  const { DeviceService } = load<DevicesModule>('lib/aqara/intents/devices.js');
+  return { AqaraClient, TokenManager, TokenStore, runScene, DeviceService };
 }
