@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
 import { TokenStore } from '../lib/tokens/store';
 import type { ManagerSpec } from './config-spec';
+import { witnessGrants } from './grant-witness';
 
 /**
  * One token manager per aqara-config id, kept at module level because Node-RED rebuilds the config
@@ -122,7 +123,8 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
   const manager = new TokenManager({
     configId: spec.configId,
     appId: spec.appId,
-    client,
+    // The push endpoint learns the account's openId and access tokens from the refresh answers.
+    client: witnessGrants(spec.configId, client),
     store,
     logger: forward,
     keepAliveMaxAgeMs: spec.keepAliveMaxAgeMs,
