@@ -1,4 +1,5 @@
 import { answer } from './codes';
+import type { DeviceIntents } from './device-intents';
 import type { TokenLedger } from './state';
 import type {
   AqaraAnswer,
@@ -25,6 +26,8 @@ export interface IntentHandlerOptions {
   onSceneRun: (run: SimulatorSceneRun) => void;
   /** Intents served by other simulator parts (push subscriptions); the access token is checked here first. */
   extraHandlers?: ReadonlyMap<string, Handler>;
+  /** Device listing, definitions, reads and writes (device-intents.ts). */
+  devices?: DeviceIntents;
 }
 
 /** Aqara's documented default page size for list intents. */
@@ -59,6 +62,9 @@ export class IntentHandlers {
       const access = this.options.ledger.checkAccessToken(request.app.appId, request.accessToken);
       if (!access.ok) return answer(access.code, access.message);
     }
+    // Device intents take their data raw: write.resource.device sends an array.
+    const deviceHandler = this.options.devices?.handler(request.intent);
+    if (deviceHandler) return deviceHandler(request.data);
     const handler = this.handlers.get(request.intent);
     if (!handler) return answer(302, `params error: unknown intent ${request.intent}`);
     // A missing data field reads as no parameters; anything but an object is a caller error.

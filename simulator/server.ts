@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { answer } from './codes';
+import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
+import { DEFAULT_RESOURCE_DEFS, defaultDevices, defaultRooms } from './devices';
 import { FaultQueue } from './faults';
 import { RequestGate } from './gate';
 import { IntentHandlers } from './intents';
@@ -30,6 +32,8 @@ export type {
   SimulatorScene,
   SimulatorSceneRun,
 } from './types';
+export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
+export type { SimulatorWrite } from './device-intents';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -75,6 +79,8 @@ export class AqaraSimulator {
   private readonly faults = new FaultQueue();
   /** Aqara's HTTP push: subscriptions and a pusher aimed at a URL the test gives. */
   readonly push: SimulatorPush;
+  /** The account's devices: tests set them offline, change values and read what was written. */
+  readonly devices: DeviceIntents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -119,9 +125,18 @@ export class AqaraSimulator {
     });
 
     const scenes = (options.scenes ?? DEFAULT_SCENES).map((scene) => ({ ...scene }));
+    this.devices = new DeviceIntents({
+      devices:
+        options.devices?.map((device) => ({ ...device, values: { ...device.values } })) ??
+        defaultDevices(DEFAULT_POSITION_ID),
+      definitions: options.resourceDefinitions ?? DEFAULT_RESOURCE_DEFS,
+      batchLimit: options.resourceBatchLimit ?? DEFAULT_RESOURCE_BATCH_LIMIT,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
+      devices: this.devices,
       positions: options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes),
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
@@ -453,8 +468,10 @@ function liveAccessToken(ledger: TokenLedger, appId: string, now: number): strin
 /** Without explicit positions, every position the scenes name exists as a top-level home. */
 function positionsOf(scenes: readonly SimulatorScene[]): SimulatorPosition[] {
   const ids = [...new Set(scenes.map((scene) => scene.positionId))];
-  return ids.map((positionId) => ({
+  const homes: SimulatorPosition[] = ids.map((positionId) => ({
     positionId,
     positionName: positionId === DEFAULT_POSITION_ID ? 'Home' : positionId,
   }));
+  // The default devices' rooms are children of the default home, as rooms are at Aqara.
+  return ids.includes(DEFAULT_POSITION_ID) ? [...homes, ...defaultRooms(DEFAULT_POSITION_ID)] : homes;
 }

@@ -22,6 +22,8 @@ export interface SimulatorPosition {
   parentPositionId?: string;
 }
 
+import type { SimulatorDevice, SimulatorResourceDef } from './devices';
+
 export type ExpiresInFormat = 'string' | 'number' | 'missing' | 'garbage';
 
 export interface SimulatorOptions {
@@ -35,6 +37,12 @@ export interface SimulatorOptions {
   now?: () => number;
   stateFile?: string;
   host?: string;
+  /** The account's devices; default: a hub and children of several models (devices.ts). */
+  devices?: SimulatorDevice[];
+  /** Resource definitions by model; default: those of the default devices' models. */
+  resourceDefinitions?: Record<string, SimulatorResourceDef[]>;
+  /** Most resources one query.resource.value may ask for (default 100). */
+  resourceBatchLimit?: number;
 }
 
 export type SimulatorFault =

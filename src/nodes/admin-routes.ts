@@ -3,6 +3,7 @@ import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
 import { ConfigProblemError } from './config-spec';
 import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './deployed';
+import { LISTING_TTL_MS, listingCacheFor, wantsRefresh } from './listing-cache';
 import { listAccountScenesShared, SceneCatalogError } from './scene-catalog';
 import type { AdminErrorHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
@@ -45,7 +46,7 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
 
-function reply(res: AdminResponse, status: number, body: unknown): void {
+export function reply(res: AdminResponse, status: number, body: unknown): void {
   // Token status and errors describe secrets' state; no proxy or browser should keep them.
   res.set('Cache-Control', 'no-store');
   res.status(status).json(body);
@@ -65,7 +66,7 @@ function readRefreshToken(body: Record<string, unknown>): Outcome<string> {
 }
 
 /** `config` from the JSON body, else from the query string; absent or empty means "the only one". */
-function readConfigId(req: AdminRequest): Outcome<string | undefined> {
+export function readConfigId(req: AdminRequest): Outcome<string | undefined> {
   const body = req.body;
   const raw = isRecord(body) && Object.hasOwn(body, 'config') ? body.config : req.query.config;
   if (raw === undefined || raw === null || raw === '') return { ok: true, value: undefined };
@@ -75,7 +76,7 @@ function readConfigId(req: AdminRequest): Outcome<string | undefined> {
 }
 
 /** The deployed config named by id, or the only deployed one when no id was given. */
-function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
+export function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
   if (id !== undefined) {
     const config = findDeployedConfig(id);
     if (config) return { ok: true, value: config };
@@ -94,7 +95,7 @@ function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
 }
 
 /** Errors thrown while acting on a config: its settings are unusable, or the token database failed. */
-function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void {
+export function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void {
   if (error instanceof ConfigProblemError) {
     reply(res, 409, { error: 'Config node not usable', code: 'CONFIG_INVALID', details: error.message });
   } else if (isAqaraError(error) && error.kind === 'storage') {
@@ -157,8 +158,19 @@ async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): P
   const config = pickConfig(id.value);
   if (!config.ok) return reply(res, config.status, config.body);
   try {
-    const catalog = await listAccountScenesShared(config.value.tokenManager());
-    reply(res, 200, catalog);
+    // Each listing can cost up to 100 calls of the app's quota: kept 10 minutes (listing-cache.ts).
+    const manager = config.value.tokenManager();
+    const listing = await listingCacheFor(manager).get(
+      'scenes',
+      LISTING_TTL_MS,
+      wantsRefresh(req.query.refresh),
+      () => listAccountScenesShared(manager),
+    );
+    reply(res, 200, {
+      ...listing.value,
+      listedAt: new Date(listing.at).toISOString(),
+      ...(listing.refreshRefused ? { refreshRefused: 'refreshed less than a minute ago' } : {}),
+    });
   } catch (error) {
     if (isAqaraError(error) && error.kind === 'not_configured') {
       reply(res, 409, { error: 'No refresh token', code: 'TOKEN_NOT_CONFIGURED', details: error.message });

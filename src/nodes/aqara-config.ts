@@ -4,6 +4,7 @@ import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from
 import { TokenStore } from '../lib/tokens/store';
 import { registerAdminRoutes } from './admin-routes';
 import { setUpPush } from './config-push';
+import { registerDeviceRoutes } from './device-routes';
 import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
 import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
 import { addDeployedConfig, type DeployedConfig, removeDeployedConfig } from './deployed';
@@ -48,6 +49,7 @@ function asProblem(error: unknown, t: Translate, label: string): ConfigProblemEr
 export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
   registerPushRoute(RED);
+  registerDeviceRoutes(RED);
   // The close handler below needs to know whether the runtime stops for a deploy or for good.
   watchStopReason(RED.events);
   const t: Translate = (key, substitutions) => RED._(key, substitutions);

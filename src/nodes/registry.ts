@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AqaraClient } from '../lib/aqara/client';
-import { rateLimiterForApp } from '../lib/aqara/rate-limiter';
+import { bindQuotaGuard, rateLimiterForApp } from '../lib/aqara/rate-limiter';
 import type { Logger } from '../lib/logger';
 import { TokenManager } from '../lib/tokens/manager';
 import { TokenStore } from '../lib/tokens/store';
@@ -120,6 +120,9 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
     appKey: spec.appKey,
     logger: forward,
   });
+  // Aqara's quota is per app: every config of the same app (and the same limit) in this Node-RED
+  // shares one guard. Configs of one app with different limits each get their own.
+  const rateLimiter = rateLimiterForApp(spec.appId, { limit: spec.rateLimit });
   const manager = new TokenManager({
     configId: spec.configId,
     appId: spec.appId,
@@ -128,10 +131,9 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
     store,
     logger: forward,
     keepAliveMaxAgeMs: spec.keepAliveMaxAgeMs,
-    // Aqara's quota is per app: every config of the same app (and the same limit) in this Node-RED
-    // shares one guard. Configs of one app with different limits each get their own.
-    rateLimiter: rateLimiterForApp(spec.appId, { limit: spec.rateLimit }),
+    rateLimiter,
   });
+  bindQuotaGuard(manager, rateLimiter);
   entries.set(spec.configId, { fingerprint, manager, client, owner, logger: holder, orphanTimer: undefined });
   return manager;
 }

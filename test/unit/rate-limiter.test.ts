@@ -76,3 +76,59 @@ describe('429 bursts', () => {
     assert.equal(clock.now(), 100);
   });
 });
+
+describe('priorities and usage by kind', () => {
+  it('gives freed slots to scene runs and writes before queued reads and listings', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ limit: 1, windowMs: 1000, maxWaitMs: 60_000, clock });
+    await limiter.acquire('query.device.info');
+    const order: string[] = [];
+    const queued = [
+      'query.resource.value',
+      'query.device.info',
+      'config.scene.run',
+      'write.resource.device',
+      'query.resource.value',
+    ].map((intent) => limiter.acquire(intent).then(() => order.push(intent)));
+    await Promise.all(queued);
+    assert.deepEqual(order, [
+      'config.scene.run',
+      'write.resource.device',
+      'query.resource.value',
+      'query.device.info',
+      'query.resource.value',
+    ]);
+  });
+
+  it('counts calls by kind for the last 5 minutes and today', async () => {
+    const clock = new ManualClock(new Date(2026, 0, 10, 12, 0, 0).getTime());
+    const limiter = new RateLimiter({ limit: 0, clock });
+    for (const intent of [
+      'config.scene.run',
+      'query.resource.value',
+      'query.resource.value',
+      'write.resource.device',
+      'query.device.info',
+      'query.resource.info',
+      'config.auth.refreshToken',
+    ]) {
+      await limiter.acquire(intent);
+    }
+    const usage = limiter.usage();
+    assert.deepEqual(usage.lastFiveMinutes, {
+      scene: 1,
+      read: 2,
+      write: 1,
+      listing: 2,
+      refresh: 1,
+      total: 7,
+    });
+    assert.deepEqual(usage.today, usage.lastFiveMinutes);
+    clock.advance(6 * 60 * 1000);
+    await limiter.acquire('query.resource.value');
+    assert.deepEqual(limiter.usage().lastFiveMinutes.total, 1, 'older calls left the 5-minute view');
+    assert.equal(limiter.usage().today.total, 8);
+    clock.set(new Date(2026, 0, 11, 0, 0, 1).getTime());
+    assert.equal(limiter.usage().today.total, 0, 'a new day starts from zero');
+  });
+});

@@ -1,5 +1,8 @@
 import { AqaraError } from './errors';
 import { type Clock, systemClock } from '../clock';
+import { callKind, type CallKind, PRIORITY, type QuotaUsage, UsageCounter } from './quota-usage';
+
+export { callKind, type CallKind, type QuotaUsage } from './quota-usage';
 
 /**
  * Aqara publishes no rate limit, but free accounts are reported to be cut off at about 300 calls per
@@ -24,18 +27,30 @@ export const DEFAULT_RATE_LIMIT = 300;
 export const DEFAULT_RATE_WINDOW_MS = 5 * 60 * 1000;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
+interface Waiter {
+  priority: number;
+  kind: CallKind;
+  intent: string;
+  deadline: number;
+  resolve: () => void;
+  reject: (error: AqaraError) => void;
+}
+
 export class RateLimiter {
   readonly limit: number;
-  private readonly windowMs: number;
+  readonly windowMs: number;
   private readonly maxQueued: number;
   private readonly maxWaitMs: number;
   private readonly baseBackoffMs: number;
   private readonly clock: Clock;
   /** Send times within the window, oldest first. */
   private readonly sent: number[] = [];
-  private queued = 0;
+  /** Calls waiting for a slot, highest priority first, in arrival order within a priority. */
+  private readonly waiters: Waiter[] = [];
+  private pumping = false;
   private pausedUntil = 0;
   private nextBackoffMs: number;
+  private readonly usageCounter: UsageCounter;
 
   constructor(options: RateLimitOptions = {}) {
     this.limit = Math.max(0, Math.floor(options.limit ?? DEFAULT_RATE_LIMIT));
@@ -45,33 +60,34 @@ export class RateLimiter {
     this.baseBackoffMs = options.backoffMs ?? 10_000;
     this.nextBackoffMs = this.baseBackoffMs;
     this.clock = options.clock ?? systemClock;
+    this.usageCounter = new UsageCounter(this.clock);
   }
 
-  /** Resolves when a call may be sent, or rejects with a clear "Aqara rate limit" error. */
-  async acquire(intent: string): Promise<void> {
-    if (this.limit === 0 && this.clock.now() >= this.pausedUntil) return;
-    const deadline = this.clock.now() + this.maxWaitMs;
-    let waiting = false;
-    try {
-      for (;;) {
-        const now = this.clock.now();
-        const wait = this.waitTime(now);
-        if (wait === 0) {
-          if (this.limit > 0) this.sent.push(now);
-          return;
-        }
-        if (now + wait > deadline) throw this.limitError(intent, 'waiting would take longer than allowed');
-        if (!waiting) {
-          if (this.queued >= this.maxQueued)
-            throw this.limitError(intent, `${this.queued} calls already waiting`);
-          this.queued++;
-          waiting = true;
-        }
-        await this.clock.sleep(wait);
-      }
-    } finally {
-      if (waiting) this.queued--;
+  /**
+   * Resolves when a call may be sent, or rejects with a clear "Aqara rate limit" error. When calls
+   * have to wait, scene runs, writes and refreshes get the free slots before reads and listings.
+   */
+  acquire(intent: string): Promise<void> {
+    const kind = callKind(intent);
+    const now = this.clock.now();
+    // The common case settles at once, with no queue and no timer.
+    if (this.waiters.length === 0 && this.waitTime(now) === 0) {
+      this.grant(now, kind);
+      return Promise.resolve();
     }
+    if (this.waitTime(now) > this.maxWaitMs) {
+      return Promise.reject(this.limitError(intent, 'waiting would take longer than allowed'));
+    }
+    if (this.waiters.length >= this.maxQueued) {
+      return Promise.reject(this.limitError(intent, `${this.waiters.length} calls already waiting`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const priority = PRIORITY[kind];
+      const waiter: Waiter = { priority, kind, intent, deadline: now + this.maxWaitMs, resolve, reject };
+      const behind = this.waiters.findIndex((other) => other.priority > priority);
+      this.waiters.splice(behind < 0 ? this.waiters.length : behind, 0, waiter);
+      void this.pump();
+    });
   }
 
   /** Aqara said 429: pause every call of this app, longer each time it happens again. */
@@ -88,7 +104,51 @@ export class RateLimiter {
   }
 
   get waiting(): number {
-    return this.queued;
+    return this.waiters.length;
+  }
+
+  /** Calls sent in the last 5 minutes and since local midnight, by kind, with the guard's limit. */
+  usage(): QuotaUsage {
+    return {
+      ...this.usageCounter.read(),
+      limit: this.limit,
+      windowSeconds: Math.round(this.windowMs / 1000),
+      waiting: this.waiters.length,
+    };
+  }
+
+  private grant(now: number, kind: CallKind): void {
+    if (this.limit > 0) this.sent.push(now);
+    this.usageCounter.record(kind, now);
+  }
+
+  /** One loop hands out slots while anyone waits; each turn gives the next slot to the first waiter. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiters.length > 0) {
+        const now = this.clock.now();
+        for (const waiter of [...this.waiters]) {
+          if (now <= waiter.deadline) continue;
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.reject(this.limitError(waiter.intent, 'waited longer than allowed'));
+        }
+        const next = this.waiters[0];
+        if (!next) break;
+        const wait = this.waitTime(now);
+        if (wait === 0) {
+          this.waiters.shift();
+          this.grant(now, next.kind);
+          next.resolve();
+          continue;
+        }
+        const firstDeadline = Math.min(...this.waiters.map((waiter) => waiter.deadline));
+        await this.clock.sleep(Math.min(wait, Math.max(1, firstDeadline - now + 1)));
+      }
+    } finally {
+      this.pumping = false;
+    }
   }
 
   private waitTime(now: number): number {
@@ -120,4 +180,15 @@ export function rateLimiterForApp(appId: string, options: RateLimitOptions = {})
     limiters.set(key, limiter);
   }
   return limiter;
+}
+
+/** Which guard a token manager sends through, for the config dialog's quota view. */
+const guards = new WeakMap<object, RateLimiter>();
+
+export function bindQuotaGuard(owner: object, limiter: RateLimiter): void {
+  guards.set(owner, limiter);
+}
+
+export function quotaGuardOf(owner: object): RateLimiter | undefined {
+  return guards.get(owner);
 }

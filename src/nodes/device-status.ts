@@ -1,0 +1,44 @@
+import { isAqaraError } from '../lib/aqara/errors';
+import { DeviceInputError } from './device-input';
+import { shortStatusText, type Translate } from './status';
+import type { NodeStatus } from './types';
+
+/** A few words for a device node's red status; the full text goes to done(err). */
+function failureKey(error: unknown): string {
+  if (error instanceof DeviceInputError) return 'bad-input';
+  if (!isAqaraError(error)) return 'failed';
+  if (error.code === 602) return 'offline';
+  if (error.code === 612) return 'gateway-silent';
+  if (error.code === 429) return 'rate-limited';
+  if (error.answerLost) return 'no-answer';
+  if (error.intent === 'query.device.info' && error.kind === 'caller') return 'unknown-device';
+  switch (error.kind) {
+    case 'not_configured':
+      return 'no-token';
+    case 'refresh_token':
+      return 'token-expired';
+    case 'app_credentials':
+    case 'access_token':
+      return 'auth-error';
+    case 'transient':
+      return 'unreachable';
+    case 'caller':
+      return 'refused';
+    case 'rejected':
+      return 'refused';
+    case 'storage':
+      return 'storage-error';
+  }
+}
+
+export function deviceFailureStatus(error: unknown, t: Translate): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: shortStatusText(t(`status.${failureKey(error)}`)) };
+}
+
+/** The last value read or written, short: one value as it is, several as the first and a count. */
+export function valueStatus(values: readonly (string | number)[], t: Translate): NodeStatus {
+  if (values.length === 0) return { fill: 'yellow', shape: 'ring', text: t('status.no-values') };
+  const first = String(values[0]);
+  const text = values.length === 1 ? first : `${shortStatusText(first).slice(0, 14)} +${values.length - 1}`;
+  return { fill: 'green', shape: 'dot', text: shortStatusText(text) };
+}
