@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePushBody } from '../lib/aqara/intents/push';
-import { findPushHub } from './push-hub';
+import { findPushHub, type PushHub } from './push-hub';
 import type { AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
@@ -17,7 +17,12 @@ export const MAX_PUSH_BYTES = 1024 * 1024;
 
 const ROUTES_MARK = Symbol.for('@metron/node-red-aqara-cloud:push-route');
 
-type PushRequest = IncomingMessage & { params?: Record<string, string | undefined> };
+/** `_body`/`body`: set when a body parser ran first (Node-RED's admin app, mounted at the same root). */
+type PushRequest = IncomingMessage & {
+  params?: Record<string, string | undefined>;
+  _body?: boolean;
+  body?: unknown;
+};
 type PushHandler = (req: PushRequest, res: ServerResponse) => void;
 
 /** RED.httpNode as far as this route uses it: express's app, which NodeAPI's hand-written type leaves out. */
@@ -70,6 +75,19 @@ export const handlePush: PushHandler = (req, res) => {
   const secretOk = hub !== undefined && hub.matchesSecret(secret);
   if (!hub || !secretOk || !hub.settings?.enabled) return notFound(req, res);
 
+  // With httpAdminRoot and httpNodeRoot both '/', the admin app's JSON parser has read the body
+  // already. Re-serialised it is the same push (the signature covers headers only).
+  if (req._body === true || req.readableEnded) {
+    const body = req.body;
+    const text = Buffer.isBuffer(body)
+      ? body.toString('utf8')
+      : typeof body === 'string'
+        ? body
+        : JSON.stringify(body ?? null);
+    if (Buffer.byteLength(text) > MAX_PUSH_BYTES) return send(res, 413, 'Payload Too Large');
+    return answer(hub, text, req, res);
+  }
+
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_PUSH_BYTES) return tooLarge(req, res);
 
@@ -89,28 +107,31 @@ export const handlePush: PushHandler = (req, res) => {
   });
   req.on('error', () => undefined);
   req.on('end', () => {
-    if (refused) return;
-    const parsed = parsePushBody(Buffer.concat(chunks, size).toString('utf8'));
-    if (!parsed.ok) return send(res, 400, 'Bad Request');
-    hub.accept(parsed.message, req.headers).then(
-      (outcome) => {
-        if (outcome === 'bad-signature') send(res, 401, 'Unauthorized');
-        else if (outcome === 'closed') send(res, 404, 'Not Found');
-        else send(res, 200, '{"code":0,"message":"Success"}', 'application/json; charset=utf-8');
-      },
-      (error: unknown) => {
-        // Not acknowledged, so Aqara keeps the push and sends it again.
-        const settings = hub.settings;
-        settings?.logger.error(
-          settings.t('aqara-config.push.not-stored', {
-            reason: error instanceof Error ? error.message : String(error),
-          }),
-        );
-        send(res, 503, 'Service Unavailable');
-      },
-    );
+    if (!refused) answer(hub, Buffer.concat(chunks, size).toString('utf8'), req, res);
   });
 };
+
+function answer(hub: PushHub, text: string, req: PushRequest, res: ServerResponse): void {
+  const parsed = parsePushBody(text);
+  if (!parsed.ok) return send(res, 400, 'Bad Request');
+  hub.accept(parsed.message, req.headers).then(
+    (outcome) => {
+      if (outcome === 'bad-signature') send(res, 401, 'Unauthorized');
+      else if (outcome === 'closed') send(res, 404, 'Not Found');
+      else send(res, 200, '{"code":0,"message":"Success"}', 'application/json; charset=utf-8');
+    },
+    (error: unknown) => {
+      // Not acknowledged, so Aqara keeps the push and sends it again.
+      const settings = hub.settings;
+      settings?.logger.error(
+        settings.t('aqara-config.push.not-stored', {
+          reason: error instanceof Error ? error.message : String(error),
+        }),
+      );
+      send(res, 503, 'Service Unavailable');
+    },
+  );
+}
 
 /** For the config dialog: whether push is on and when the last one arrived (never the secret). */
 function pushStatus(req: AdminRequest, res: AdminResponse): void {
