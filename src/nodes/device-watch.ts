@@ -85,8 +85,11 @@ export class DeviceWatch {
 
   add(watcher: Watcher, manager: TokenManager): () => void {
     if (this.manager !== manager) {
+      // Another manager: the config's app or account may have changed, so what was subscribed
+      // through the old one says nothing; subscribing again is harmless.
       this.manager = manager;
       this.poller = new ResourcePoller(manager);
+      this.subscribed = new Map();
     }
     if (this.leaveTimer) clearTimeout(this.leaveTimer);
     this.leaveTimer = undefined;
@@ -98,7 +101,8 @@ export class DeviceWatch {
   private remove(watcher: Watcher): void {
     this.watchers.delete(watcher);
     this.targets.delete(watcher);
-    if (this.watchers.size > 0) return;
+    // What only this node watched is unsubscribed (a "modified nodes" deploy removes one node alone).
+    if (this.watchers.size > 0) return this.scheduleResolve();
     this.leaveTimer = setTimeout(() => this.stop(), LEAVE_GRACE_MS);
     this.leaveTimer.unref();
   }

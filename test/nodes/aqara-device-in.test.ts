@@ -194,4 +194,33 @@ describe('aqara-device-in', () => {
     assert.equal(out[0].payload, 1);
     await waitFor(() => EventJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
   });
+
+  it('resources nobody watches any more are unsubscribed: after a redeploy, and when the last node goes', async () => {
+    seedRefreshToken(h);
+    const config = { push: true, pollSeconds: 0 };
+    const creds = { cfg: { appKey: APP.appKey, pushSecret: SECRET } };
+    const two = [
+      ...flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, config),
+      onTab({
+        id: 'in2',
+        type: 'aqara-device-in',
+        config: 'cfg',
+        device: SWITCH_DID,
+        resources: ['4.2.85'],
+        wires: [],
+      }),
+    ];
+    await helper.load(LOADED, two, creds);
+    await waitFor(
+      () => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85') && h.sim.push.isSubscribed(SWITCH_DID, '4.2.85'),
+      'both subscribed',
+      10_000,
+    );
+    await helper.unload();
+    await helper.load(LOADED, flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, config), creds);
+    await waitFor(() => !h.sim.push.isSubscribed(SWITCH_DID, '4.2.85'), '4.2.85 unsubscribed', 10_000);
+    assert.equal(h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), true);
+    await helper.unload();
+    await waitFor(() => h.sim.push.listSubscriptions().length === 0, 'everything unsubscribed', 15_000);
+  });
 });
