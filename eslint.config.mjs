@@ -18,4 +18,15 @@ export default tseslint.config(
     plugins: { html },
     languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
   },
+  {
+    files: ['nodes/**/*.html'],
+    plugins: { html },
+    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+  },
+  // The one-line entries Node-RED loads are CommonJS by nature.
+  {
+    files: ['nodes/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -12,6 +12,7 @@ import { DIST_DIR } from './paths';
 type ClientModule = typeof import('../src/lib/aqara/client');
 type ManagerModule = typeof import('../src/lib/tokens/manager');
 type StoreModule = typeof import('../src/lib/tokens/store');
+type DevicesModule = typeof import('../src/lib/aqara/intents/devices');
 
 const loadFromDist = createRequire(join(DIST_DIR, 'index.js'));
 
@@ -26,11 +27,13 @@ export interface CompiledPackage {
   AqaraClient: ClientModule['AqaraClient'];
   TokenManager: ManagerModule['TokenManager'];
   TokenStore: StoreModule['TokenStore'];
+  DeviceService: DevicesModule['DeviceService'];
 }
 
 export function loadCompiledPackage(): CompiledPackage {
   const { AqaraClient } = load<ClientModule>('lib/aqara/client.js');
   const { TokenManager } = load<ManagerModule>('lib/tokens/manager.js');
   const { TokenStore } = load<StoreModule>('lib/tokens/store.js');
-  return { AqaraClient, TokenManager, TokenStore };
+  const { DeviceService } = load<DevicesModule>('lib/aqara/intents/devices.js');
+  return { AqaraClient, TokenManager, TokenStore, DeviceService };
 }

@@ -1,7 +1,15 @@
 import { parseArgs } from 'node:util';
 
 /** The scenarios, in the order they run and appear in the table. */
-export const SCENARIO_IDS = ['per-call', 'cold-burst', 'node-red', 'startup', 'memory', 'redeploys'] as const;
+export const SCENARIO_IDS = [
+  'per-call',
+  'cold-burst',
+  'node-red',
+  'startup',
+  'memory',
+  'redeploys',
+  'devices',
+] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /** How much work each scenario does. The full set is what docs/benchmarks.md reports. */

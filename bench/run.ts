@@ -9,6 +9,7 @@ import { progress } from './progress';
 import { renderMarkdown, renderTable, type Report } from './report';
 import type { ScenarioResult } from './result';
 import { coldBurst } from './scenarios/cold-burst';
+import { deviceCosts } from './scenarios/devices';
 import { memoryGrowth } from './scenarios/memory';
 import { nodeRedThroughput } from './scenarios/node-red-throughput';
 import { perCallOverhead } from './scenarios/per-call';
@@ -25,6 +26,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   startup: { title: 'Start-up', run: async (o, f) => nodeRedStartup(await f(), o.sizes) },
   memory: { title: 'Memory', run: async (o, f) => memoryGrowth(await f(), o.sizes) },
   redeploys: { title: 'Redeploys', run: async (o, f) => redeploys(await f(), o.sizes) },
+  devices: { title: 'Devices', run: async (o, f) => deviceCosts(await f(), o.sizes) },
 };
 
 function methodNotes(options: BenchOptions): string[] {

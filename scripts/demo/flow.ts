@@ -1,3 +1,4 @@
+import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
 import type { SimulatorApp, SimulatorScene } from '../../simulator/server';
 import { TOKEN_DB_FILE } from './paths';
 
@@ -67,6 +68,8 @@ function explanation(simulatorUrl: string): string {
     '',
     '- Click the button on the left of an inject node to run that scene. The result',
     '  (`sceneId`, `scene`, `requestId`) appears in the Debug sidebar and in the terminal.',
+    '- **Read sensor** reads a temperature/humidity sensor of the simulated account (values drift over time);',
+    '  **Switch on/off** writes a wall switch channel. Open either node to pick another device or resource.',
     '- **Token status** shows whether a refresh token is stored and how long the cached access token lives.',
     `- The refresh token is not in this flow: it lives in the token database (${TOKEN_DB_FILE}).`,
     '  `npm start` stored one from the simulator for you. Replace it in the *Aqara simulator* config node',
@@ -155,7 +158,48 @@ export function demoFlow(
     },
     debug('aqara-demo-debug-errors', 'Why a scene failed', 'error.message', 550, statusY + 80),
   );
+  nodes.push(...deviceRows(statusY + 160));
   return nodes;
+}
+
+/** A sensor read and a wall-switch channel switched, on the simulator's own devices. */
+function deviceRows(y: number): FlowNode[] {
+  const valueInject = (id: string, name: string, value: boolean, rowY: number): FlowNode => ({
+    ...inject(id, name, 130, rowY, 'aqara-demo-switch'),
+    payload: String(value),
+    payloadType: 'bool',
+  });
+  return [
+    inject('aqara-demo-inject-sensor', 'Read sensor', 130, y, 'aqara-demo-sensor'),
+    {
+      id: 'aqara-demo-sensor',
+      type: 'aqara-device-get',
+      z: DEMO_TAB_ID,
+      name: 'Temperature, humidity',
+      config: DEMO_CONFIG_ID,
+      device: SENSOR_DID,
+      resources: ['0.1.85', '0.2.85'],
+      x: 350,
+      y,
+      wires: [['aqara-demo-debug-sensor']],
+    },
+    debug('aqara-demo-debug-sensor', 'Sensor values', 'payload', 570, y),
+    valueInject('aqara-demo-inject-switch-on', 'Switch on', true, y + 60),
+    valueInject('aqara-demo-inject-switch-off', 'Switch off', false, y + 100),
+    {
+      id: 'aqara-demo-switch',
+      type: 'aqara-device-out',
+      z: DEMO_TAB_ID,
+      name: 'Wall switch, left',
+      config: DEMO_CONFIG_ID,
+      device: SWITCH_DID,
+      resource: '4.1.85',
+      x: 350,
+      y: y + 80,
+      wires: [['aqara-demo-debug-switch']],
+    },
+    debug('aqara-demo-debug-switch', 'Written', 'payload', 570, y + 80),
+  ];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { attachToConfig } from './config-node';
 import { ConfigProblemError } from './config-spec';
-import { pickDevice, pickResources } from './device-input';
+import { type NodeText, pickDevice, pickResources } from './device-input';
 import { deviceServiceFor } from './device-services';
 import { deviceFailureStatus, valueStatus } from './device-status';
 import type { Translate } from './status';
@@ -12,14 +12,15 @@ interface DeviceGetDef extends NodeDef {
   resources?: unknown;
 }
 
-const TYPE = 'aqara-device-get';
+const TYPE = 'aqara-device-get' as const;
 
 export = function (RED: NodeAPI): void {
-  const t: Translate = (key, substitutions) => RED._(`${TYPE}.${key}`, substitutions);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+  const text: NodeText = { type: TYPE, t };
 
   function setUp(node: Node, def: DeviceGetDef): void {
     const deviceProperty = typeof def.device === 'string' ? def.device : '';
-    const config = attachToConfig(RED, node, def.config, t('status.no-config'));
+    const config = attachToConfig(RED, node, def.config, t('aqara-device-get.status.no-config'));
     let closed = false;
     const show = (status: NodeStatus): void => {
       if (!closed) node.status(status);
@@ -28,14 +29,14 @@ export = function (RED: NodeAPI): void {
     const warned = new Set<string>();
 
     node.on('input', (msg, send, done) => {
-      if (!config) return done(new Error(t('errors.no-config')));
+      if (!config) return done(new Error(t('aqara-device-get.errors.no-config')));
       let did: string;
       let resources: string[];
       try {
-        did = pickDevice(msg.device, deviceProperty, t);
-        resources = pickResources(msg.resources, def.resources, t);
+        did = pickDevice(msg.device, deviceProperty, text);
+        resources = pickResources(msg.resources, def.resources, text);
       } catch (error) {
-        show(deviceFailureStatus(error, t));
+        show(deviceFailureStatus(error, text));
         return done(error as Error);
       }
       let service;
@@ -51,13 +52,21 @@ export = function (RED: NodeAPI): void {
             const key = `${did}:${unreadable.join(',')}`;
             if (!warned.has(key)) {
               warned.add(key);
-              node.warn(t('errors.unreadable', { device: device.name, resources: unreadable.join(', ') }));
+              node.warn(
+                t('aqara-device-get.errors.unreadable', {
+                  device: device.name,
+                  resources: unreadable.join(', '),
+                }),
+              );
             }
             if (readings.length === 0) {
               const error = new Error(
-                t('errors.nothing-readable', { device: device.name, resources: unreadable.join(', ') }),
+                t('aqara-device-get.errors.nothing-readable', {
+                  device: device.name,
+                  resources: unreadable.join(', '),
+                }),
               );
-              show(deviceFailureStatus(error, t));
+              show(deviceFailureStatus(error, text));
               return done(error);
             }
           }
@@ -73,14 +82,14 @@ export = function (RED: NodeAPI): void {
           show(
             valueStatus(
               readings.map((reading) => reading.value),
-              t,
+              text,
             ),
           );
           send(msg);
           done();
         },
         (error: unknown) => {
-          show(deviceFailureStatus(error, t));
+          show(deviceFailureStatus(error, text));
           done(error instanceof Error ? error : new Error(String(error)));
         },
       );

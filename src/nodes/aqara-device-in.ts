@@ -30,10 +30,10 @@ function readFlag(raw: unknown, fallback: boolean): boolean {
 }
 
 export = function (RED: NodeAPI): void {
-  const t: Translate = (key, substitutions) => RED._(`${TYPE}.${key}`, substitutions);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
 
   function setUp(node: Node, def: DeviceInDef): void {
-    const config = attachToConfig(RED, node, def.config, t('status.no-config'));
+    const config = attachToConfig(RED, node, def.config, t('aqara-device-in.status.no-config'));
     if (!config) return;
     const onlyChanges = readFlag(def.onlyChanges, true);
     const outputOnStart = readFlag(def.outputOnStart, false);
@@ -50,7 +50,7 @@ export = function (RED: NodeAPI): void {
       // The config says why in its own status, which it already shows on this node.
       return;
     }
-    show({ fill: 'grey', shape: 'ring', text: t('status.starting') });
+    show({ fill: 'grey', shape: 'ring', text: t('aqara-device-in.status.starting') });
 
     const onValue = (value: WatchedValue): void => {
       const change = tracker.observe(value);
@@ -75,7 +75,7 @@ export = function (RED: NodeAPI): void {
       show({
         fill: 'green',
         shape: 'dot',
-        text: shortStatusText(`${String(typed)} (${t(`source.${change.source}`)})`),
+        text: shortStatusText(`${String(typed)} (${t(`aqara-device-in.source.${change.source}`)})`),
       });
     };
 
@@ -86,9 +86,9 @@ export = function (RED: NodeAPI): void {
         data: { did: event.did ?? null, time: event.time },
       });
       if (event.eventType === 'subdevice_offline')
-        show({ fill: 'red', shape: 'ring', text: t('status.offline') });
+        show({ fill: 'red', shape: 'ring', text: t('aqara-device-in.status.offline') });
       else if (event.eventType === 'subdevice_online')
-        show({ fill: 'green', shape: 'dot', text: t('status.online') });
+        show({ fill: 'green', shape: 'dot', text: t('aqara-device-in.status.online') });
       else show({ fill: 'blue', shape: 'dot', text: shortStatusText(event.eventType) });
     };
 
@@ -100,8 +100,8 @@ export = function (RED: NodeAPI): void {
         },
         onValue,
         onEvent,
-        onError: (error) => show(deviceFailureStatus(error, t)),
-        onReady: () => show({ fill: 'green', shape: 'ring', text: t('status.watching') }),
+        onError: (error) => show(deviceFailureStatus(error, { type: TYPE, t })),
+        onReady: () => show({ fill: 'green', shape: 'ring', text: t('aqara-device-in.status.watching') }),
       },
       manager,
     );

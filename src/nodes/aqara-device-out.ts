@@ -1,6 +1,6 @@
 import { attachToConfig } from './config-node';
 import { ConfigProblemError } from './config-spec';
-import { pickDevice, valuesToWrite } from './device-input';
+import { type NodeText, pickDevice, valuesToWrite } from './device-input';
 import { deviceServiceFor } from './device-services';
 import { deviceFailureStatus, valueStatus } from './device-status';
 import type { Translate } from './status';
@@ -12,29 +12,30 @@ interface DeviceOutDef extends NodeDef {
   resource?: unknown;
 }
 
-const TYPE = 'aqara-device-out';
+const TYPE = 'aqara-device-out' as const;
 
 export = function (RED: NodeAPI): void {
-  const t: Translate = (key, substitutions) => RED._(`${TYPE}.${key}`, substitutions);
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+  const text: NodeText = { type: TYPE, t };
 
   function setUp(node: Node, def: DeviceOutDef): void {
     const deviceProperty = typeof def.device === 'string' ? def.device : '';
     const resourceProperty = typeof def.resource === 'string' ? def.resource : '';
-    const config = attachToConfig(RED, node, def.config, t('status.no-config'));
+    const config = attachToConfig(RED, node, def.config, t('aqara-device-out.status.no-config'));
     let closed = false;
     const show = (status: NodeStatus): void => {
       if (!closed) node.status(status);
     };
 
     node.on('input', (msg, send, done) => {
-      if (!config) return done(new Error(t('errors.no-config')));
+      if (!config) return done(new Error(t('aqara-device-out.errors.no-config')));
       let did: string;
       let values: Record<string, unknown>;
       try {
-        did = pickDevice(msg.device, deviceProperty, t);
-        values = valuesToWrite(msg.payload, resourceProperty, t);
+        did = pickDevice(msg.device, deviceProperty, text);
+        values = valuesToWrite(msg.payload, resourceProperty, text);
       } catch (error) {
-        show(deviceFailureStatus(error, t));
+        show(deviceFailureStatus(error, text));
         return done(error as Error);
       }
       let service;
@@ -49,12 +50,12 @@ export = function (RED: NodeAPI): void {
       service.write(did, values).then(
         (result) => {
           msg.payload = result;
-          show(valueStatus(Object.values(result.written), t));
+          show(valueStatus(Object.values(result.written), text));
           send(msg);
           done();
         },
         (error: unknown) => {
-          show(deviceFailureStatus(error, t));
+          show(deviceFailureStatus(error, text));
           done(error instanceof Error ? error : new Error(String(error)));
         },
       );

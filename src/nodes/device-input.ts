@@ -4,6 +4,12 @@
  */
 import type { Translate } from './status';
 
+/** RED._ of a device node module, and the node type its catalog keys start with. */
+export interface NodeText {
+  type: 'aqara-device-get' | 'aqara-device-out' | 'aqara-device-in';
+  t: Translate;
+}
+
 export class DeviceInputError extends Error {
   constructor(message: string) {
     super(message);
@@ -18,16 +24,16 @@ function typeName(value: unknown): string {
 }
 
 /** msg.device when set (a non-empty string), else the node's property. */
-export function pickDevice(msgDevice: unknown, property: string, t: Translate): string {
+export function pickDevice(msgDevice: unknown, property: string, { type, t }: NodeText): string {
   if (msgDevice !== undefined) {
     if (typeof msgDevice !== 'string')
-      throw new DeviceInputError(t('errors.msg-device-type', { type: typeName(msgDevice) }));
+      throw new DeviceInputError(t(`${type}.errors.msg-device-type`, { type: typeName(msgDevice) }));
     const did = msgDevice.trim();
-    if (did === '') throw new DeviceInputError(t('errors.msg-device-empty'));
+    if (did === '') throw new DeviceInputError(t(`${type}.errors.msg-device-empty`));
     return did;
   }
   const did = property.trim();
-  if (did === '') throw new DeviceInputError(t('errors.no-device'));
+  if (did === '') throw new DeviceInputError(t(`${type}.errors.no-device`));
   return did;
 }
 
@@ -46,23 +52,28 @@ export function readResourceList(value: unknown): string[] | undefined {
 }
 
 /** msg.resources when set, else the node's property; an empty list means every readable resource. */
-export function pickResources(msgResources: unknown, property: unknown, t: Translate): string[] {
+export function pickResources(msgResources: unknown, property: unknown, { type, t }: NodeText): string[] {
   if (msgResources !== undefined) {
     const list = readResourceList(msgResources);
-    if (!list) throw new DeviceInputError(t('errors.msg-resources-type', { type: typeName(msgResources) }));
+    if (!list)
+      throw new DeviceInputError(t(`${type}.errors.msg-resources-type`, { type: typeName(msgResources) }));
     return list;
   }
   return readResourceList(property) ?? [];
 }
 
 /** msg.payload as resource id -> value: an object as it is, anything else for the node's resource. */
-export function valuesToWrite(payload: unknown, resource: string, t: Translate): Record<string, unknown> {
+export function valuesToWrite(
+  payload: unknown,
+  resource: string,
+  { type, t }: NodeText,
+): Record<string, unknown> {
   if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
     const entries = Object.entries(payload as Record<string, unknown>);
-    if (entries.length === 0) throw new DeviceInputError(t('errors.empty-payload'));
+    if (entries.length === 0) throw new DeviceInputError(t(`${type}.errors.empty-payload`));
     return Object.fromEntries(entries);
   }
-  if (payload === undefined || payload === null) throw new DeviceInputError(t('errors.no-payload'));
-  if (resource.trim() === '') throw new DeviceInputError(t('errors.no-resource'));
+  if (payload === undefined || payload === null) throw new DeviceInputError(t(`${type}.errors.no-payload`));
+  if (resource.trim() === '') throw new DeviceInputError(t(`${type}.errors.no-resource`));
   return { [resource.trim()]: payload };
 }

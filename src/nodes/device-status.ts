@@ -1,6 +1,6 @@
 import { isAqaraError } from '../lib/aqara/errors';
-import { DeviceInputError } from './device-input';
-import { shortStatusText, type Translate } from './status';
+import { DeviceInputError, type NodeText } from './device-input';
+import { shortStatusText } from './status';
 import type { NodeStatus } from './types';
 
 /** A few words for a device node's red status; the full text goes to done(err). */
@@ -31,13 +31,13 @@ function failureKey(error: unknown): string {
   }
 }
 
-export function deviceFailureStatus(error: unknown, t: Translate): NodeStatus {
-  return { fill: 'red', shape: 'ring', text: shortStatusText(t(`status.${failureKey(error)}`)) };
+export function deviceFailureStatus(error: unknown, { type, t }: NodeText): NodeStatus {
+  return { fill: 'red', shape: 'ring', text: shortStatusText(t(`${type}.status.${failureKey(error)}`)) };
 }
 
 /** The last value read or written, short: one value as it is, several as the first and a count. */
-export function valueStatus(values: readonly (string | number)[], t: Translate): NodeStatus {
-  if (values.length === 0) return { fill: 'yellow', shape: 'ring', text: t('status.no-values') };
+export function valueStatus(values: readonly (string | number)[], { type, t }: NodeText): NodeStatus {
+  if (values.length === 0) return { fill: 'yellow', shape: 'ring', text: t(`${type}.status.no-values`) };
   const first = String(values[0]);
   const text = values.length === 1 ? first : `${shortStatusText(first).slice(0, 14)} +${values.length - 1}`;
   return { fill: 'green', shape: 'dot', text: shortStatusText(text) };

@@ -3,11 +3,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import aqaraDeviceGet from '../../src/nodes/aqara-device-get';
+import aqaraDeviceOut from '../../src/nodes/aqara-device-out';
 import { closeAllManagers } from '../../src/nodes/registry';
 import { type FlowNode, helper, lastStatus, NODES } from './support';
 
 const EXAMPLES = join(__dirname, '../../examples');
-const OURS = ['aqara-config', 'aqara-scene', 'aqara-token-status'];
+const OURS = ['aqara-config', 'aqara-scene', 'aqara-token-status', 'aqara-device-get', 'aqara-device-out'];
+/** The device nodes' modules; their statuses are not checked here, so RED._ needs no catalog. */
+const DEVICE_NODES = [aqaraDeviceGet, aqaraDeviceOut] as unknown as typeof NODES;
 
 /** Core node modules the examples may use: no third-party node may appear in them. */
 const CORE: Record<string, string> = {
@@ -41,10 +45,13 @@ describe('examples', () => {
     closeAllManagers();
   });
 
-  it('are the four documented flows', () => {
+  it('are the seven documented flows', () => {
     assert.deepEqual(
       examples().map(([file]) => file),
       [
+        'device-switch-toggle.json',
+        'device-temperature-timer.json',
+        'device-wall-switch-all-off.json',
         'run-scene-from-inject.json',
         'token-expiry-notification.json',
         'token-status-check.json',
@@ -102,8 +109,8 @@ describe('examples', () => {
           async (module) => ((await import(module)) as { default: (RED: never) => unknown }).default,
         ),
       );
-      await helper.load([...NODES, ...core], flow);
-      for (const n of flow.filter((n) => n.type === 'aqara-scene' || n.type === 'aqara-token-status')) {
+      await helper.load([...NODES, ...DEVICE_NODES, ...core], flow);
+      for (const n of flow.filter((n) => OURS.includes(n.type) && n.type !== 'aqara-config')) {
         // No App Key in an example: the nodes say so instead of failing later.
         assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'missing app key' }, n.id);
       }

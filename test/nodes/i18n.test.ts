@@ -52,8 +52,13 @@ const KEPT_AS_IS = new Set([
 
 type Catalog = { [key: string]: string | Catalog };
 
+/** Node types whose catalogs already live in the top-level nodes/locales of the target layout. */
+const MOVED_TYPES = ['aqara-device-get', 'aqara-device-out', 'aqara-device-in'];
+const MOVED_LOCALES_DIR = join(__dirname, '../../nodes/locales');
+
 function readCatalog(lang: string, type: string): Catalog {
-  return JSON.parse(readFileSync(join(LOCALES_DIR, lang, `${type}.json`), 'utf8')) as Catalog;
+  const dir = MOVED_TYPES.includes(type) ? MOVED_LOCALES_DIR : LOCALES_DIR;
+  return JSON.parse(readFileSync(join(dir, lang, `${type}.json`), 'utf8')) as Catalog;
 }
 
 /** Every leaf as `a.b.c` -> value; a leaf that is not a string is reported as such. */
@@ -87,7 +92,7 @@ const HTML_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.html'
  */
 function catalogHas(lang: string, key: string): boolean {
   const type = key.split('.')[0];
-  if (!(TYPES as readonly string[]).includes(type)) return false;
+  if (!(TYPES as readonly string[]).includes(type) && !MOVED_TYPES.includes(type)) return false;
   return typeof flatten(readCatalog(lang, type)).get(key) === 'string';
 }
 

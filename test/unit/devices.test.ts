@@ -220,3 +220,44 @@ describe('device service against the simulator', () => {
     assert.equal(h.sim.devices.value(CURTAIN_DID, '1.1.85'), '40', 'it was applied');
   });
 });
+
+describe('a model Aqara sends no definitions for', () => {
+  it('reads every value as the string sent and refuses writes, saying why', async () => {
+    const h = await startHarness({
+      devices: [
+        {
+          did: 'lumi.new0001',
+          parentDid: '',
+          positionId: 'real1.home',
+          model: 'lumi.brand.new',
+          modelType: 2,
+          state: 1,
+          deviceName: '新设备',
+          firmwareVersion: '1.0.0',
+          values: { '4.1.85': '1', '0.5.85': '2300' },
+        },
+      ],
+    });
+    try {
+      h.seedToken();
+      const devices = new DeviceService(h.makeManager());
+      const reading = await devices.read('lumi.new0001');
+      assert.deepEqual(
+        reading.readings.map((r) => [r.resourceId, r.value]),
+        [
+          ['4.1.85', '1'],
+          ['0.5.85', '2300'],
+        ],
+      );
+      assert.equal(h.sim.callCount(VALUE), 1);
+      const error = await rejection(devices.write('lumi.new0001', { '4.1.85': 0 }));
+      assert.match(
+        error.message,
+        /no definitions for model lumi\.brand\.new, so the write cannot be checked/,
+      );
+      assert.equal(h.sim.callCount(WRITE), 0);
+    } finally {
+      await h.close();
+    }
+  });
+});

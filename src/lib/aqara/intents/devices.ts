@@ -236,9 +236,18 @@ export class DeviceService {
       resourceIds.length > 0
         ? [...new Set(resourceIds)]
         : defs.filter((def) => !isWriteOnly(def)).map((def) => def.resourceId);
-    const unreadable = wanted.filter((id) => this.unreadable.has(`${did}/${id}`));
-    const ask = wanted.filter((id) => !this.unreadable.has(`${did}/${id}`));
     const values = new Map<string, { raw: string; time: number | null }>();
+    // Nothing named and no definitions to go by: Aqara is asked for whatever the device has.
+    if (wanted.length === 0 && defs.length === 0) {
+      try {
+        this.collect(await this.fetchValues(did, undefined), did, values);
+      } catch (error) {
+        throw deviceFailure(error, device, false);
+      }
+      wanted.push(...values.keys());
+    }
+    const unreadable = wanted.filter((id) => this.unreadable.has(`${did}/${id}`));
+    const ask = wanted.filter((id) => !this.unreadable.has(`${did}/${id}`) && !values.has(id));
     try {
       for (let start = 0; start < ask.length; start += this.batchLimit) {
         const batch = ask.slice(start, start + this.batchLimit);
@@ -351,10 +360,9 @@ export class DeviceService {
     return list;
   }
 
-  private async fetchValues(did: string, resourceIds: string[]): Promise<unknown> {
-    const { result } = await this.caller.call<unknown>(RESOURCE_VALUE, {
-      resources: [{ subjectId: did, resourceIds }],
-    });
+  private async fetchValues(did: string, resourceIds: string[] | undefined): Promise<unknown> {
+    const subject = resourceIds === undefined ? { subjectId: did } : { subjectId: did, resourceIds };
+    const { result } = await this.caller.call<unknown>(RESOURCE_VALUE, { resources: [subject] });
     return result;
   }
 
