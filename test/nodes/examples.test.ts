@@ -4,14 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import aqaraDeviceGet from '../../src/nodes/aqara-device-get';
+import aqaraDeviceIn from '../../src/nodes/aqara-device-in';
 import aqaraDeviceOut from '../../src/nodes/aqara-device-out';
 import { closeAllManagers } from '../../src/nodes/registry';
 import { type FlowNode, helper, lastStatus, NODES } from './support';
 
 const EXAMPLES = join(__dirname, '../../examples');
-const OURS = ['aqara-config', 'aqara-scene', 'aqara-token-status', 'aqara-device-get', 'aqara-device-out'];
+const OURS = [
+  'aqara-config',
+  'aqara-scene',
+  'aqara-token-status',
+  'aqara-device-get',
+  'aqara-device-out',
+  'aqara-device-in',
+];
 /** The device nodes' modules; their statuses are not checked here, so RED._ needs no catalog. */
-const DEVICE_NODES = [aqaraDeviceGet, aqaraDeviceOut] as unknown as typeof NODES;
+const DEVICE_NODES = [aqaraDeviceGet, aqaraDeviceOut, aqaraDeviceIn] as unknown as typeof NODES;
 
 /** Core node modules the examples may use: no third-party node may appear in them. */
 const CORE: Record<string, string> = {
@@ -45,13 +53,14 @@ describe('examples', () => {
     closeAllManagers();
   });
 
-  it('are the seven documented flows', () => {
+  it('are the eight documented flows', () => {
     assert.deepEqual(
       examples().map(([file]) => file),
       [
         'device-switch-toggle.json',
         'device-temperature-timer.json',
         'device-wall-switch-all-off.json',
+        'door-opens-light.json',
         'run-scene-from-inject.json',
         'token-expiry-notification.json',
         'token-status-check.json',
