@@ -198,4 +198,37 @@ describe('push endpoint', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(messages.map((message) => message.msgId).sort(), [...ids].sort());
   });
+
+  it('thousands of hostile pushes: all refused, none heard, a few log lines and none with a body', async () => {
+    const base = await deploy(h);
+    const messages = heard();
+    const good = `${base}/aqara/push/cfg/${SECRET}`;
+    const bodies = [
+      'H0STILE',
+      '{"msgId":"H0STILE\\u0000","openId":"o","eventType":"x"}',
+      JSON.stringify({ msgId: 'm', openId: 'o', msgType: 'resource_report', data: [{ H0STILE: 1 }] }),
+      '[' + '['.repeat(5000) + ']'.repeat(5000) + ']',
+    ];
+    const statuses = new Map<number, number>();
+    const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    for (let round = 0; round < 250; round += 1) {
+      await Promise.all([
+        ...bodies.map((body) => post(good, body).then((answer) => count(answer.status))),
+        post(`${base}/aqara/push/cfg/H0STILE${round}`, bodies[0]).then((answer) => count(answer.status)),
+        post(good, JSON.stringify({ msgId: `s${round}`, openId: 'o', eventType: 'H0STILE', data: {} }), {
+          token: 't',
+          time: '1',
+          nonce: 'n',
+          appkey: 'k',
+          sign: 'f'.repeat(32),
+        }).then((answer) => count(answer.status)),
+      ]);
+    }
+    assert.deepEqual(Object.fromEntries(statuses), { 400: 1000, 404: 250, 401: 250 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(messages, []);
+    assert.equal(EventJournal.open(h.dbPath).count('cfg'), 0);
+    assert.doesNotMatch(loggedText(), /H0STILE/);
+    assert.ok(helper.log().args.length < 50, `${helper.log().args.length} log lines`);
+  });
 });
