@@ -24,6 +24,8 @@ export interface IntentHandlerOptions {
   expiresInFormat: ExpiresInFormat;
   now: () => number;
   onSceneRun: (run: SimulatorSceneRun) => void;
+  /** Intents served by other simulator parts (push subscriptions); the access token is checked here first. */
+  extraHandlers?: ReadonlyMap<string, Handler>;
   /** Device listing, definitions, reads and writes (device-intents.ts). */
   devices?: DeviceIntents;
 }
@@ -37,14 +39,14 @@ const DEFAULT_PAGE_SIZE = 30;
 /** Parses a number a naive client would read as 7 seconds, to catch parseInt-style parsing. */
 const GARBAGE_EXPIRES_IN = '7 days';
 
-type Handler = (request: IntentRequest, data: Record<string, unknown>) => AqaraAnswer;
+export type Handler = (request: IntentRequest, data: Record<string, unknown>) => AqaraAnswer;
 
 /**
  * The business side of the simulated API: what each intent does once the request is
  * authentic. Intents under config.auth.* need no access token, as at Aqara.
  */
 export class IntentHandlers {
-  private readonly handlers: ReadonlyMap<string, Handler>;
+  private readonly handlers: Map<string, Handler>;
 
   constructor(private readonly options: IntentHandlerOptions) {
     this.handlers = new Map<string, Handler>([
@@ -54,6 +56,8 @@ export class IntentHandlers {
       ['query.scene.listByPositionId', (_request, data) => this.listScenes(data)],
       ['query.position.info', (_request, data) => this.listPositions(data)],
     ]);
+
+    for (const [intent, handler] of options.extraHandlers ?? []) this.handlers.set(intent, handler);
   }
 
   handle(request: IntentRequest): AqaraAnswer {

@@ -8,7 +8,8 @@ import { FaultQueue } from './faults';
 import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
 import { loadState, saveState } from './persistence';
-import { TokenLedger } from './state';
+import { SimulatorPush } from './push';
+import { openIdFor, TokenLedger } from './state';
 import type {
   AqaraAnswer,
   FaultRule,
@@ -92,6 +93,8 @@ export class AqaraSimulator {
   private readonly gate: RequestGate;
   private readonly handlers: IntentHandlers;
   private readonly faults = new FaultQueue();
+  /** Aqara's HTTP push: subscriptions and a pusher aimed at a URL the test gives. */
+  readonly push: SimulatorPush;
   /** The account's devices: tests set them offline, change values and read what was written. */
   readonly devices: DeviceIntents;
 
@@ -130,6 +133,12 @@ export class AqaraSimulator {
       onChange: stateFile === undefined ? undefined : (state) => saveState(stateFile, state),
     });
     this.gate = new RequestGate(this.appList, this.now);
+    this.push = new SimulatorPush({
+      apps: this.appList,
+      openIdFor,
+      accessTokenFor: (appId) => liveAccessToken(this.ledger, appId, this.now()),
+      now: this.now,
+    });
 
     const scenes = (options.scenes ?? [...DEFAULT_SCENES, ...DEFAULT_ROOM_SCENES]).map((scene) => ({
       ...scene,
@@ -150,6 +159,7 @@ export class AqaraSimulator {
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
+      extraHandlers: this.push.intentHandlers(),
     });
   }
 
@@ -181,6 +191,7 @@ export class AqaraSimulator {
     const server = this.server;
     if (!server) return Promise.resolve();
     this.server = undefined;
+    this.push.close();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.stopping = new Promise<void>((resolve) => {
@@ -487,6 +498,14 @@ function validateApps(apps: readonly SimulatorApp[]): SimulatorApp[] {
 
 function requirePositive(name: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
+}
+
+/** The newest live access token of the app: what Aqara puts in a push's `token` header. */
+function liveAccessToken(ledger: TokenLedger, appId: string, now: number): string | undefined {
+  const live = ledger
+    .snapshot()
+    .accessTokens.filter((entry) => entry.appId === appId && !entry.revoked && entry.expiresAt > now);
+  return live.at(-1)?.token;
 }
 
 /**

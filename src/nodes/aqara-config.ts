@@ -3,6 +3,7 @@ import type { TokenManager } from '../lib/tokens/manager';
 import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from '../lib/tokens/status';
 import { TokenStore, TokenStoreError } from '../lib/tokens/store';
 import { registerAdminRoutes } from './admin-routes';
+import { setUpPush } from './config-push';
 import { registerDeviceRoutes } from './device-routes';
 import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
 import { CONFIG_EDITOR_SETTINGS } from './editor-settings';
@@ -16,6 +17,7 @@ import {
   removeDeployedConfig,
 } from './config-registry';
 import { nodeLogger } from './node-logger';
+import { registerPushRoute } from './push-route';
 import { readSceneMap } from './scenes';
 import { problemStatus, StatusFanout, tokenStateStatus } from './node-status';
 import { stoppingForDeploy, watchStopReason } from './stop-reason';
@@ -30,6 +32,8 @@ interface AqaraConfigDef extends NodeDef {
   scenes?: unknown;
   keepAliveDays?: unknown;
   rateLimit?: unknown;
+  push?: unknown;
+  pollSeconds?: unknown;
 }
 
 /** The writable shape while the constructor fills it in; flow nodes only see AqaraConfigNode. */
@@ -51,6 +55,7 @@ function asProblem(error: unknown, t: Translate, label: string): ConfigProblemEr
 
 export = function (RED: NodeAPI): void {
   registerAdminRoutes(RED);
+  registerPushRoute(RED);
   registerDeviceRoutes(RED);
   // The close handler below needs to know whether the runtime stops for a deploy or for good.
   watchStopReason(RED.events);
@@ -162,12 +167,16 @@ export = function (RED: NodeAPI): void {
     };
     addDeployedConfig(deployedView);
 
+    // Aqara's HTTP push for this config (push endpoint, journal, device-in listeners): config-push.ts.
+    const push = setUpPush(def, node, manager, dbPath, node.credentials?.appKey ?? '', t);
+
     node.on('close', (removed, done) => {
       // Read at once: the runtime says why it stops just before it closes the nodes.
       const forDeploy = stoppingForDeploy(RED.events);
       // The manager may outlive this node (redeploy): nothing of this node may stay attached to it.
       events.close();
       removeDeployedConfig(deployedView);
+      push.close(removed);
       fanout.clear();
       // A refresh in flight must get to store its rotated token, or Aqara rotates it with nobody left
       // to save it. A removed config closes its manager, and a Node-RED that is shutting down exits
@@ -190,7 +199,8 @@ export = function (RED: NodeAPI): void {
 
   RED.nodes.registerType(CONFIG_NODE_TYPE, AqaraConfig, {
     // A password credential is never sent back to the editor and never written to flows.json.
-    credentials: { appKey: { type: 'password' } },
+    // pushSecret is part of the push URL the dialog shows for pasting into Aqara's console, hence text.
+    credentials: { appKey: { type: 'password' }, pushSecret: { type: 'text' } },
     settings: CONFIG_EDITOR_SETTINGS,
   });
 };

@@ -6,6 +6,7 @@ import { TokenManager } from '../lib/tokens/manager';
 import type { TokenStatus } from '../lib/tokens/status';
 import { TokenStore } from '../lib/tokens/store';
 import type { ManagerSpec } from './config-spec';
+import { witnessGrants } from './grant-witness';
 
 /**
  * What this Node-RED holds per aqara-config id, in one map:
@@ -191,7 +192,8 @@ export function acquireManager(spec: ManagerSpec, owner: object, logger: Logger)
   const manager = new TokenManager({
     configId: spec.configId,
     appId: spec.appId,
-    client,
+    // The push endpoint learns the account's openId and access tokens from the refresh answers.
+    client: witnessGrants(spec.configId, client),
     store,
     logger: forward,
     keepAliveMaxAgeMs: spec.keepAliveMaxAgeMs,

@@ -6,7 +6,7 @@ import type { Translate } from './types';
 
 /** RED._ of a device node module, and the node type its catalog keys start with. */
 export interface NodeText {
-  type: 'aqara-device-get' | 'aqara-device-out';
+  type: 'aqara-device-get' | 'aqara-device-out' | 'aqara-device-in';
   t: Translate;
 }
 

@@ -10,6 +10,7 @@ export const NODE_TYPES = [
   'aqara-token-status',
   'aqara-device-get',
   'aqara-device-out',
+  'aqara-device-in',
 ] as const;
 
 export type NodeType = (typeof NODE_TYPES)[number];

@@ -143,13 +143,17 @@ describe('editor files', () => {
       'keepAliveDays',
       'keyId',
       'name',
+      'pollSeconds',
+      'push',
       'rateLimit',
       'region',
       'scenes',
     ]);
     // Through JSON: objects made in the vm context have that context's prototypes.
+    // pushSecret is text by contract: it is part of the push URL the dialog shows.
     assert.deepEqual(JSON.parse(JSON.stringify(def.credentials)), {
       appKey: { type: 'password', required: true },
+      pushSecret: { type: 'text' },
     });
     assert.equal(def.defaults.region.value, 'cn');
     const text = html('aqara-config');

@@ -41,13 +41,14 @@ describe('examples', () => {
     await closeAllManagers();
   });
 
-  it('are the seven documented flows', () => {
+  it('are the eight documented flows', () => {
     assert.deepEqual(
       examples().map(([file]) => file),
       [
         'device-switch-toggle.json',
         'device-temperature-timer.json',
         'device-wall-switch-all-off.json',
+        'door-opens-light.json',
         'run-scene-from-inject.json',
         'token-expiry-notification.json',
         'token-status-check.json',

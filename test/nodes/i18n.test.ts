@@ -50,7 +50,7 @@ const KEPT_AS_IS = new Set([
 type Catalog = { [key: string]: string | Catalog };
 
 /** Node types whose catalogs already live in the top-level nodes/locales of the target layout. */
-const MOVED_TYPES = ['aqara-device-get', 'aqara-device-out'];
+const MOVED_TYPES = ['aqara-device-get', 'aqara-device-out', 'aqara-device-in'];
 const MOVED_LOCALES_DIR = join(__dirname, '../../nodes/locales');
 
 function readCatalog(lang: string, type: string): Catalog {

@@ -1,0 +1,126 @@
+import { isAqaraError } from '../errors';
+import { isRecord } from '../../is-record';
+import type { IntentCaller } from './caller';
+
+/**
+ * Reading many devices' resources for polling: `query.resource.value` takes several subjects in
+ * one call, so a poll of 50 devices x 4 resources is 2 calls, not 50. When one batch fails for one
+ * device (302 "not open", 602 offline, 612 gateway silent), that batch is asked again subject by
+ * subject, and the failing subjects are asked alone from then on, so one dead sensor costs one
+ * call per poll instead of spoiling everybody's batch.
+ */
+
+export interface PollTarget {
+  subjectId: string;
+  resourceIds: readonly string[];
+}
+
+export interface PolledValue {
+  subjectId: string;
+  resourceId: string;
+  raw: string;
+  /** Aqara's timeStamp (ms), or null when it sent none. */
+  time: number | null;
+}
+
+export interface PollOutcome {
+  values: PolledValue[];
+  /** Subjects whose read failed this time, with Aqara's code (0 when none). */
+  failed: { subjectId: string; code: number }[];
+  calls: number;
+}
+
+const RESOURCE_VALUE = 'query.resource.value';
+
+export class ResourcePoller {
+  /** Subjects that spoiled a shared batch once: asked on their own from then on. */
+  private readonly alone = new Set<string>();
+
+  constructor(
+    private readonly caller: IntentCaller,
+    private readonly batchLimit = 100,
+  ) {}
+
+  async read(targets: readonly PollTarget[]): Promise<PollOutcome> {
+    const outcome: PollOutcome = { values: [], failed: [], calls: 0 };
+    const shared = targets.filter(
+      (target) => target.resourceIds.length > 0 && !this.alone.has(target.subjectId),
+    );
+    const solo = targets.filter(
+      (target) => target.resourceIds.length > 0 && this.alone.has(target.subjectId),
+    );
+    for (const batch of this.batches(shared)) {
+      try {
+        outcome.calls += 1;
+        collect(await this.fetch(batch), outcome.values);
+      } catch (error) {
+        if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
+          throw error;
+        // Which subject spoiled it is not said: ask each on its own and remember the ones that fail.
+        for (const target of batch) await this.readAlone(target, outcome, true);
+      }
+    }
+    for (const target of solo) await this.readAlone(target, outcome, false);
+    return outcome;
+  }
+
+  private async readAlone(target: PollTarget, outcome: PollOutcome, learning: boolean): Promise<void> {
+    for (const chunk of this.batches([target])) {
+      try {
+        outcome.calls += 1;
+        collect(await this.fetch(chunk), outcome.values);
+        if (!learning) this.alone.delete(target.subjectId);
+      } catch (error) {
+        if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
+          throw error;
+        this.alone.add(target.subjectId);
+        outcome.failed.push({ subjectId: target.subjectId, code: error.code ?? 0 });
+        return;
+      }
+    }
+  }
+
+  /** Groups of subjects with at most batchLimit resource ids in all; a big subject is split. */
+  private batches(targets: readonly PollTarget[]): PollTarget[][] {
+    const out: PollTarget[][] = [];
+    let current: PollTarget[] = [];
+    let size = 0;
+    for (const target of targets) {
+      for (let start = 0; start < target.resourceIds.length; start += this.batchLimit) {
+        const ids = target.resourceIds.slice(start, start + this.batchLimit);
+        if (size + ids.length > this.batchLimit && current.length > 0) {
+          out.push(current);
+          current = [];
+          size = 0;
+        }
+        current.push({ subjectId: target.subjectId, resourceIds: ids });
+        size += ids.length;
+      }
+    }
+    if (current.length > 0) out.push(current);
+    return out;
+  }
+
+  private async fetch(batch: readonly PollTarget[]): Promise<unknown> {
+    const { result } = await this.caller.call<unknown>(RESOURCE_VALUE, {
+      resources: batch.map((target) => ({
+        subjectId: target.subjectId,
+        resourceIds: [...target.resourceIds],
+      })),
+    });
+    return result;
+  }
+}
+
+function collect(result: unknown, into: PolledValue[]): void {
+  if (!Array.isArray(result)) return;
+  for (const item of result) {
+    if (!isRecord(item)) continue;
+    const subjectId = typeof item.subjectId === 'string' ? item.subjectId : '';
+    const resourceId = typeof item.resourceId === 'string' ? item.resourceId : '';
+    if (subjectId === '' || resourceId === '' || item.value === undefined || item.value === null) continue;
+    const time = Number(item.timeStamp ?? item.time);
+    const raw = typeof item.value === 'string' ? item.value : JSON.stringify(item.value);
+    into.push({ subjectId, resourceId, raw, time: Number.isFinite(time) && time > 0 ? time : null });
+  }
+}

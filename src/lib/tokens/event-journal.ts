@@ -1,0 +1,225 @@
+import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import { TokenStore, TokenStoreError } from './store';
+
+/**
+ * Aqara does not resend a push we acknowledged, so every push is written here, durably, before
+ * its 200; and it may resend one we did not, so the message ids of the last 12 hours are kept to
+ * acknowledge a repeat without emitting it twice. A push acknowledged but not yet handed to a
+ * flow (a redeploy or a crash in between) is still here, unemitted, and is emitted on the next
+ * start. Same SQLite file as the tokens (its modes and WAL set up by the token store), own table.
+ */
+
+export type RecordOutcome = 'new' | 'seen';
+
+export interface PendingPush {
+  msgId: string;
+  receivedAt: number;
+  message: unknown;
+}
+
+/** Aqara keeps failed pushes for 12 hours and may redeliver within them. */
+export const DEDUPE_WINDOW_MS = 12 * 3600 * 1000;
+/** A push nobody emitted (its config was removed) is dropped after this long. */
+export const UNEMITTED_KEEP_MS = 7 * 24 * 3600 * 1000;
+/** Prune at most this often: a DELETE on every push would be wasted work. */
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS aqara_push_journal (
+  config_id   TEXT NOT NULL,
+  msg_id      TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  message     TEXT NOT NULL,
+  emitted_at  INTEGER,
+  PRIMARY KEY (config_id, msg_id)
+);
+CREATE INDEX IF NOT EXISTS aqara_push_journal_received ON aqara_push_journal (received_at);
+CREATE INDEX IF NOT EXISTS aqara_push_journal_pending ON aqara_push_journal (config_id, emitted_at)`;
+
+interface Waiting {
+  configId: string;
+  msgId: string;
+  message: string;
+  resolve: (outcome: RecordOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Longer than the token store's: a push must be written, and the wait happens once per batch. */
+const BUSY_TIMEOUT_MS = 2000;
+
+export class EventJournal {
+  private static readonly openJournals = new Map<string, EventJournal>();
+
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement<[string, string, number, string]>;
+  private readonly markOne: Database.Statement<[number, string, string]>;
+  private readonly selectPending: Database.Statement<
+    [string],
+    { msg_id: string; received_at: number; message: string }
+  >;
+  private readonly now: () => number;
+  private waiting: Waiting[] = [];
+  private flushScheduled = false;
+  private lastPrune = 0;
+
+  /** One connection per file per process, like the token store. */
+  static open(dbPath: string, options: { now?: () => number } = {}): EventJournal {
+    const path = resolve(dbPath);
+    let journal = EventJournal.openJournals.get(path);
+    if (!journal) {
+      journal = new EventJournal(path, options.now ?? Date.now);
+      EventJournal.openJournals.set(path, journal);
+    }
+    return journal;
+  }
+
+  private constructor(path: string, now: () => number) {
+    this.path = path;
+    this.now = now;
+    // The token store creates the folder and file with their private modes and turns WAL on.
+    TokenStore.open(path);
+    try {
+      this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw journalError('open', path, error);
+    }
+    this.insert = this.db.prepare(
+      'INSERT OR IGNORE INTO aqara_push_journal (config_id, msg_id, received_at, message) VALUES (?, ?, ?, ?)',
+    );
+    this.markOne = this.db.prepare(
+      'UPDATE aqara_push_journal SET emitted_at = ? WHERE config_id = ? AND msg_id = ? AND emitted_at IS NULL',
+    );
+    this.selectPending = this.db.prepare(
+      'SELECT msg_id, received_at, message FROM aqara_push_journal WHERE config_id = ? AND emitted_at IS NULL ORDER BY received_at, rowid',
+    );
+  }
+
+  /** Writes now (one fsync); 'seen' when this msgId of this config is already in the window. */
+  record(configId: string, msgId: string, message: unknown): RecordOutcome {
+    const [outcome] = this.writeBatch([{ configId, msgId, message: JSON.stringify(message) }]);
+    return outcome;
+  }
+
+  /**
+   * The same, but every push arriving in the same turn of the event loop shares one transaction
+   * and one fsync, so a burst costs one disk flush rather than one per push. Resolves once the
+   * write is durable: only then may the push be acknowledged.
+   */
+  recordSoon(configId: string, msgId: string, message: unknown): Promise<RecordOutcome> {
+    return new Promise((resolvePromise, reject) => {
+      this.waiting.push({
+        configId,
+        msgId,
+        message: JSON.stringify(message),
+        resolve: resolvePromise,
+        reject,
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Marks pushes as handed to the flows; called right after the send, in the same turn. */
+  markEmitted(configId: string, msgIds: readonly string[]): void {
+    if (msgIds.length === 0) return;
+    const at = this.now();
+    try {
+      this.db.transaction(() => {
+        for (const msgId of msgIds) this.markOne.run(at, configId, msgId);
+      })();
+    } catch (error) {
+      throw journalError('mark pushes as emitted', this.path, error);
+    }
+  }
+
+  /** Acknowledged but never emitted, oldest first. */
+  pending(configId: string): PendingPush[] {
+    try {
+      return this.selectPending.all(configId).map((row) => ({
+        msgId: row.msg_id,
+        receivedAt: row.received_at,
+        message: JSON.parse(row.message) as unknown,
+      }));
+    } catch (error) {
+      throw journalError('read pending pushes', this.path, error);
+    }
+  }
+
+  /** Emitted pushes older than the dedupe window go; unemitted ones only after a week. */
+  prune(now = this.now()): number {
+    try {
+      const result = this.db
+        .prepare(
+          `DELETE FROM aqara_push_journal
+           WHERE (emitted_at IS NOT NULL AND received_at < ?) OR received_at < ?`,
+        )
+        .run(now - DEDUPE_WINDOW_MS, now - UNEMITTED_KEEP_MS);
+      this.lastPrune = now;
+      return result.changes;
+    } catch (error) {
+      throw journalError('prune old pushes', this.path, error);
+    }
+  }
+
+  /** A removed config's pushes are of no use to anybody. */
+  forget(configId: string): void {
+    try {
+      this.db.prepare('DELETE FROM aqara_push_journal WHERE config_id = ?').run(configId);
+    } catch (error) {
+      throw journalError('forget pushes', this.path, error);
+    }
+  }
+
+  /** Rows of a config, for tests and status: how many are in the window. */
+  count(configId: string): number {
+    const row = this.db
+      .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM aqara_push_journal WHERE config_id = ?')
+      .get(configId);
+    return row?.n ?? 0;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    let outcomes: RecordOutcome[];
+    try {
+      outcomes = this.writeBatch(batch);
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      return;
+    }
+    batch.forEach((entry, index) => entry.resolve(outcomes[index]));
+  }
+
+  private writeBatch(
+    entries: readonly { configId: string; msgId: string; message: string }[],
+  ): RecordOutcome[] {
+    const now = this.now();
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) this.prune(now);
+    try {
+      return this.db.transaction(() =>
+        entries.map((entry): RecordOutcome =>
+          this.insert.run(entry.configId, entry.msgId, now, entry.message).changes === 1 ? 'new' : 'seen',
+        ),
+      )();
+    } catch (error) {
+      throw journalError('write a push', this.path, error);
+    }
+  }
+}
+
+function journalError(action: string, path: string, error: unknown): TokenStoreError {
+  const code = (error as { code?: unknown }).code;
+  const reason =
+    error instanceof Error ? `${typeof code === 'string' ? code : error.name}: ${error.message}` : 'unknown';
+  return new TokenStoreError(`push journal ${path}: cannot ${action} (${reason})`, code === 'SQLITE_BUSY');
+}

@@ -1,0 +1,123 @@
+import { ChangeTracker } from '../lib/events/change-tracker';
+import { attachToConfig } from './config-node';
+import { deviceFailureStatus } from './device-status';
+import { deviceWatchFor, type DeviceEvent, type WatchedValue } from './device-watch';
+import { shortStatusText } from './node-status';
+import type { Translate } from './types';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from './types';
+
+interface DeviceInDef extends NodeDef {
+  config?: unknown;
+  device?: unknown;
+  resources?: unknown;
+  onlyChanges?: unknown;
+  outputOnStart?: unknown;
+}
+
+const TYPE = 'aqara-device-in';
+
+/** The editor saves an array; a hand-written flow may hold a comma-separated string. */
+function readResources(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [];
+  return [
+    ...new Set(list.filter((id): id is string => typeof id === 'string').map((id) => id.trim())),
+  ].filter((id) => id !== '');
+}
+
+function readFlag(raw: unknown, fallback: boolean): boolean {
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  return fallback;
+}
+
+export = function (RED: NodeAPI): void {
+  const t: Translate = (key, substitutions) => RED._(key, substitutions);
+
+  function setUp(node: Node, def: DeviceInDef): void {
+    const config = attachToConfig(RED, node, def.config, t('aqara-device-in.status.no-config'));
+    if (!config) return;
+    const onlyChanges = readFlag(def.onlyChanges, true);
+    const outputOnStart = readFlag(def.outputOnStart, false);
+    const tracker = new ChangeTracker(onlyChanges);
+    let closed = false;
+    const show = (status: NodeStatus): void => {
+      if (!closed) node.status(status);
+    };
+
+    let manager;
+    try {
+      manager = config.tokenManager();
+    } catch {
+      // The config says why in its own status, which it already shows on this node.
+      return;
+    }
+    show({ fill: 'grey', shape: 'ring', text: t('aqara-device-in.status.starting') });
+
+    const onValue = (value: WatchedValue): void => {
+      const change = tracker.observe(value);
+      if (!change || (change.source === 'start' && !outputOnStart)) return;
+      const typed = value.type(change.raw);
+      node.send({
+        topic: `${value.did}/${value.resourceId}`,
+        payload: typed,
+        data: {
+          did: value.did,
+          deviceName: value.deviceName,
+          model: value.model,
+          resourceId: value.resourceId,
+          resourceName: value.resourceName,
+          value: typed,
+          raw: change.raw,
+          previous: change.previous === undefined ? null : value.type(change.previous),
+          time: change.time,
+          source: change.source,
+        },
+      });
+      show({
+        fill: 'green',
+        shape: 'dot',
+        text: shortStatusText(`${String(typed)} (${t(`aqara-device-in.source.${change.source}`)})`),
+      });
+    };
+
+    const onEvent = (event: DeviceEvent): void => {
+      node.send({
+        topic: event.eventType,
+        payload: event.data,
+        data: { did: event.did ?? null, time: event.time },
+      });
+      if (event.eventType === 'subdevice_offline')
+        show({ fill: 'red', shape: 'ring', text: t('aqara-device-in.status.offline') });
+      else if (event.eventType === 'subdevice_online')
+        show({ fill: 'green', shape: 'dot', text: t('aqara-device-in.status.online') });
+      else show({ fill: 'blue', shape: 'dot', text: shortStatusText(event.eventType) });
+    };
+
+    const leave = deviceWatchFor(config.id).add(
+      {
+        spec: {
+          device: typeof def.device === 'string' ? def.device.trim() : '',
+          resources: readResources(def.resources),
+        },
+        onValue,
+        onEvent,
+        onError: (error) => show(deviceFailureStatus(error, { type: TYPE, t })),
+        onReady: () => show({ fill: 'green', shape: 'ring', text: t('aqara-device-in.status.watching') }),
+      },
+      manager,
+    );
+
+    node.on('close', (_removed, done) => {
+      closed = true;
+      leave();
+      done();
+    });
+  }
+
+  function AqaraDeviceIn(this: Node, def: DeviceInDef): void {
+    RED.nodes.createNode(this, def);
+    setUp(this, def);
+  }
+
+  RED.nodes.registerType(TYPE, AqaraDeviceIn);
+};

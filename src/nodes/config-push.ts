@@ -1,0 +1,77 @@
+import type { TokenManager } from '../lib/tokens/manager';
+import { nodeLogger } from './node-logger';
+import { readNumberSetting, quoteSetting } from './number-setting';
+import { pushHubFor, removePushHub } from './push-hub';
+import type { Translate } from './types';
+import type { Node } from './types';
+
+/**
+ * The aqara-config's push settings (`push`, `pollSeconds`, the `pushSecret` credential) handed to
+ * the config's push hub; kept out of aqara-config.ts so that file only calls in and out.
+ */
+
+export const DEFAULT_POLL_SECONDS = 60;
+export const MIN_POLL_SECONDS = 10;
+const MAX_POLL_SECONDS = 24 * 3600;
+
+/** At least 128 bits: 22 base64url characters (the editor makes 43) or 32 hex digits. */
+const SECRET_FORMAT = /^[A-Za-z0-9_-]{22,256}$/;
+
+export interface PushDef {
+  id: string;
+  push?: unknown;
+  pollSeconds?: unknown;
+}
+
+export function readPollSeconds(raw: unknown, warn: (text: string) => void, t: Translate): number {
+  const reading = readNumberSetting(raw, {
+    min: 0,
+    max: MAX_POLL_SECONDS,
+    integer: true,
+    fallback: DEFAULT_POLL_SECONDS,
+  });
+  if (!reading.valid)
+    warn(t('aqara-config.push.bad-poll', { value: quoteSetting(raw), fallback: DEFAULT_POLL_SECONDS }));
+  if (reading.value > 0 && reading.value < MIN_POLL_SECONDS) return MIN_POLL_SECONDS;
+  return reading.value;
+}
+
+export function setUpPush(
+  def: PushDef,
+  node: Node,
+  manager: TokenManager | undefined,
+  dbPath: string | undefined,
+  appKey: string,
+  t: Translate,
+): { close(removed: boolean): void } {
+  const enabled = def.push === true || def.push === 'true';
+  const pollSeconds = readPollSeconds(def.pollSeconds, (text) => node.warn(text), t);
+  const given = node.credentials?.pushSecret;
+  let secret: string | undefined;
+  if (enabled) {
+    if (typeof given === 'string' && SECRET_FORMAT.test(given)) secret = given;
+    // Never quote the secret, only say what is wrong with it.
+    else node.warn(t('aqara-config.push.bad-secret'));
+  }
+  const hub = pushHubFor(def.id);
+  hub.settings = {
+    enabled: enabled && secret !== undefined && dbPath !== undefined,
+    pollSeconds,
+    secret,
+    appKey,
+    dbPath: dbPath ?? '',
+    logger: nodeLogger(node),
+    t,
+    ensureIdentity: async () => {
+      if (!manager) throw new Error(t('aqara-config.push.unusable'));
+      await manager.getAccessToken();
+    },
+  };
+  const settings = hub.settings;
+  return {
+    close(removed) {
+      // A redeploy keeps the hub so pushes arriving in between are still journaled and acknowledged.
+      if (removed && hub.settings === settings) removePushHub(def.id);
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import { checkPushSignature, checkPushToken, sameText, type PushMessage } from '../lib/aqara/intents/push';
+import type { Logger } from '../lib/logger';
+import type { Translate } from './types';
+import { EventJournal } from '../lib/tokens/event-journal';
+import { forgetIdentity, identityOf } from './grant-witness';
+
+/**
+ * One per aqara-config id, kept at module level like the token managers: Node-RED rebuilds the
+ * config node on a full deploy, but a push arriving in between must still be written down and
+ * acknowledged, then emitted to the new flow nodes. The hub takes a checked push body, writes it
+ * to the journal, answers, and hands journaled pushes to the flow nodes that listen.
+ */
+
+export interface PushHubSettings {
+  /** Aqara's HTTP push is set up for this app. */
+  enabled: boolean;
+  /** Poll interval when no push arrives; 0 = never. */
+  pollSeconds: number;
+  /** The secret part of the push URL; undefined: the endpoint answers 404. */
+  secret: string | undefined;
+  /** Checks the `sign` header when Aqara sends one. */
+  appKey: string;
+  dbPath: string;
+  logger: Logger;
+  /** The config's message catalog: every line logged here is translated. */
+  t: Translate;
+  /** Makes the token manager fetch an access token, so the account's openId becomes known. */
+  ensureIdentity: () => Promise<void>;
+}
+
+export type PushListener = (message: PushMessage) => void;
+
+/** `closed`: the config stopped between the secret check and now. */
+export type AcceptOutcome = 'accepted' | 'seen' | 'foreign' | 'bad-signature' | 'closed';
+
+/** Listeners get pushes in slices this big, one slice per turn of the event loop. */
+const DRAIN_SLICE = 100;
+/** A warning of one kind at most this often per config: 10,000 hostile pushes make one line. */
+const WARN_EVERY_MS = 60_000;
+/** What a missing config is compared against, so an unknown id costs the same as a wrong secret. */
+const DUMMY_SECRET = 'x'.repeat(43);
+
+export class PushHub {
+  settings: PushHubSettings | undefined;
+  lastPushAt: number | undefined;
+  private readonly listeners = new Set<PushListener>();
+  private draining = false;
+  private drainAgain = false;
+  private drainScheduled = false;
+  private readonly warnedAt = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(readonly configId: string) {}
+
+  /** Constant time whatever the secrets' lengths; false while the config has no secret. */
+  matchesSecret(given: string): boolean {
+    const secret = this.settings?.secret;
+    const match = sameText(given, secret ?? DUMMY_SECRET);
+    return secret !== undefined && match;
+  }
+
+  /**
+   * The push body is already parsed and bounded. Resolves once a new push is durable: only then
+   * may it be acknowledged. Rejects when the journal cannot write it (the caller answers 5xx so
+   * Aqara keeps it).
+   */
+  async accept(
+    message: PushMessage,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+  ): Promise<AcceptOutcome> {
+    const settings = this.settings;
+    if (!settings) return 'closed';
+    if (checkPushSignature(headers, settings.appKey) === 'invalid') {
+      this.warn('signature');
+      return 'bad-signature';
+    }
+    const identity = identityOf(this.configId);
+    if (identity?.openId !== undefined && message.openId !== identity.openId) {
+      this.warn('foreign');
+      return 'foreign';
+    }
+    if (
+      identity &&
+      identity.accessTokens.length > 0 &&
+      checkPushToken(headers, identity.accessTokens) !== 'known'
+    ) {
+      // Not proof of forgery: another program on the same account may have refreshed since.
+      this.warn('token');
+    }
+    const journal = EventJournal.open(settings.dbPath);
+    const outcome = await journal.recordSoon(this.configId, message.msgId, message);
+    this.lastPushAt = Date.now();
+    if (outcome === 'seen') return 'seen';
+    this.scheduleDrain();
+    return 'accepted';
+  }
+
+  /** A flow node hears every push of this config until it calls the returned function. */
+  listen(listener: PushListener): () => void {
+    this.listeners.add(listener);
+    // Pushes acknowledged while nobody listened (a redeploy, a restart) go out now.
+    this.scheduleDrain();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  private scheduleDrain(): void {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const settings = this.settings;
+    if (!settings || this.listeners.size === 0 || this.draining) return;
+    this.draining = true;
+    try {
+      if (!identityOf(this.configId)) {
+        // Without the account's openId a push for another account could not be told apart.
+        try {
+          await settings.ensureIdentity();
+        } catch {
+          settings.logger.warn(settings.t('aqara-config.push.no-identity'));
+          return;
+        }
+      }
+      const journal = EventJournal.open(settings.dbPath);
+      const pending = journal.pending(this.configId);
+      for (let start = 0; start < pending.length; start += DRAIN_SLICE) {
+        if (this.listeners.size === 0) return;
+        const slice = pending.slice(start, start + DRAIN_SLICE);
+        const openId = identityOf(this.configId)?.openId;
+        for (const entry of slice) {
+          const message = entry.message as PushMessage;
+          if (openId !== undefined && message.openId !== openId) {
+            this.warn('foreign');
+            continue;
+          }
+          for (const listener of [...this.listeners]) {
+            try {
+              listener(message);
+            } catch (error) {
+              settings.logger.error(
+                settings.t('aqara-config.push.listener-failed', {
+                  type: error instanceof Error ? error.name : typeof error,
+                }),
+              );
+            }
+          }
+        }
+        // Same turn as the hand-over: a crash can fall between the two only for this slice.
+        journal.markEmitted(
+          this.configId,
+          slice.map((entry) => entry.msgId),
+        );
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      settings.logger.error(
+        settings.t('aqara-config.push.journal-failed', {
+          reason: error instanceof Error ? error.message : String(error),
+        }),
+      );
+    } finally {
+      this.draining = false;
+      if (this.drainAgain) {
+        this.drainAgain = false;
+        this.scheduleDrain();
+      }
+    }
+  }
+
+  /** One line per kind per minute, saying how many were not logged in between. */
+  private warn(kind: 'signature' | 'foreign' | 'token'): void {
+    const settings = this.settings;
+    if (!settings) return;
+    const now = Date.now();
+    const last = this.warnedAt.get(kind);
+    if (last && now - last.at < WARN_EVERY_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    this.warnedAt.set(kind, { at: now, suppressed: 0 });
+    // Literal keys, so the catalog check sees each one.
+    const text =
+      kind === 'signature'
+        ? settings.t('aqara-config.push.signature')
+        : kind === 'foreign'
+          ? settings.t('aqara-config.push.foreign')
+          : settings.t('aqara-config.push.token');
+    settings.logger.warn(
+      last && last.suppressed > 0
+        ? settings.t('aqara-config.push.more', { text, count: last.suppressed })
+        : text,
+    );
+  }
+}
+
+const hubs = new Map<string, PushHub>();
+
+export function pushHubFor(configId: string): PushHub {
+  let hub = hubs.get(configId);
+  if (!hub) {
+    hub = new PushHub(configId);
+    hubs.set(configId, hub);
+  }
+  return hub;
+}
+
+/** The hub of a config that is (or was, until a redeploy) deployed; no hub is made for a stranger. */
+export function findPushHub(configId: string): PushHub | undefined {
+  return hubs.get(configId);
+}
+
+/** A removed config: its endpoint answers 404 and its journal rows go. */
+export function removePushHub(configId: string): void {
+  const hub = hubs.get(configId);
+  hubs.delete(configId);
+  forgetIdentity(configId);
+  if (hub?.settings) {
+    try {
+      EventJournal.open(hub.settings.dbPath).forget(configId);
+    } catch {
+      // Nothing to keep for a removed config; an unreadable database is reported elsewhere.
+    }
+  }
+}
+
+/** Tests: forget every hub. */
+export function resetPushHubs(): void {
+  hubs.clear();
+}

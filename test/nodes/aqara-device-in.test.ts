@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+
+import { SWITCH_DID } from '../../simulator/devices';
+import { EventJournal } from '../../src/lib/tokens/event-journal';
+import aqaraDeviceIn from '../../src/nodes/aqara-device-in';
+import { findDeviceWatch } from '../../src/nodes/device-watch';
+import { resetPushHubs } from '../../src/nodes/push-hub';
+import {
+  APP,
+  configNode,
+  harnessPerTest,
+  helper,
+  lookUp,
+  node,
+  NODES,
+  onTab,
+  seedRefreshToken,
+  TAB,
+  waitFor,
+  type FlowNode,
+  type Harness,
+} from './support';
+
+const SECRET = 'Q'.repeat(43);
+const CATALOG = JSON.parse(
+  readFileSync(join(__dirname, '../../nodes/locales/en-US/aqara-device-in.json'), 'utf8'),
+) as Record<string, unknown>;
+
+let httpNode: RequestListener | undefined;
+const LOADED = [
+  (RED: never) => {
+    httpNode = (RED as { httpNode: RequestListener }).httpNode;
+    return NODES[0](RED);
+  },
+  ...NODES.slice(1),
+  (RED: never) =>
+    (aqaraDeviceIn as unknown as (red: object) => void)(
+      Object.assign(Object.create(RED as object) as object, {
+        _: (key: string, subs?: Record<string, string | number>) =>
+          (lookUp(CATALOG, key) ?? key).replace(/__(\w+)__/g, (_whole, name: string) =>
+            String(subs?.[name] ?? ''),
+          ),
+      }),
+    ),
+];
+
+let server: Server | undefined;
+afterEach(async () => {
+  const closing = server;
+  server = undefined;
+  if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  resetPushHubs();
+});
+
+type Msg = { topic?: string; payload?: unknown; data?: Record<string, unknown> };
+
+function collect(id: string): Msg[] {
+  const seen: Msg[] = [];
+  node(id).on('input', (msg: Msg) => {
+    seen.push(msg);
+  });
+  return seen;
+}
+
+function flow(h: Harness, deviceIn: Record<string, unknown>, config: Record<string, unknown>): FlowNode[] {
+  return [
+    TAB,
+    configNode(h, config),
+    onTab({ id: 'in', type: 'aqara-device-in', config: 'cfg', wires: [['out']], ...deviceIn }),
+    onTab({ id: 'out', type: 'helper' }),
+  ];
+}
+
+async function serve(): Promise<string> {
+  server = createServer(httpNode);
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('aqara-device-in', () => {
+  const h = harnessPerTest();
+
+  it('polling: the start values once (outputOnStart), then one message per changed value', async () => {
+    seedRefreshToken(h);
+    await helper.load(
+      LOADED,
+      flow(
+        h,
+        { device: SWITCH_DID, resources: ['4.1.85', '14.17.85'], outputOnStart: true },
+        { pollSeconds: 0 },
+      ),
+      { cfg: { appKey: APP.appKey } },
+    );
+    const out = collect('out');
+    await waitFor(() => out.length === 2, 'the two start values', 10_000);
+    const start = Object.fromEntries(out.map((msg) => [msg.topic, msg]));
+    assert.equal(start[`${SWITCH_DID}/4.1.85`].payload, 0);
+    assert.equal(start[`${SWITCH_DID}/14.17.85`].payload, '01');
+    assert.equal(start[`${SWITCH_DID}/4.1.85`].data?.source, 'start');
+    assert.equal(start[`${SWITCH_DID}/4.1.85`].data?.deviceName, 'Wall switch');
+
+    const watch = findDeviceWatch('cfg');
+    assert.ok(watch);
+    const before = h.sim.callCount('query.resource.value');
+    h.sim.devices.setValue(SWITCH_DID, '4.1.85', '1');
+    await watch.pollNow();
+    await waitFor(() => out.length === 3, 'the changed value');
+    assert.deepEqual(
+      {
+        topic: out[2].topic,
+        payload: out[2].payload,
+        previous: out[2].data?.previous,
+        source: out[2].data?.source,
+      },
+      { topic: `${SWITCH_DID}/4.1.85`, payload: 1, previous: 0, source: 'poll' },
+    );
+    // Both resources of the device in one call.
+    assert.equal(h.sim.callCount('query.resource.value') - before, 1);
+    await watch.pollNow();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(out.length, 3);
+  });
+
+  it('push: subscribed at deploy; a pushed value is sent once, and the poll that sees it again is not', async () => {
+    seedRefreshToken(h);
+    await helper.load(
+      LOADED,
+      flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, { push: true, pollSeconds: 0 }),
+      {
+        cfg: { appKey: APP.appKey, pushSecret: SECRET },
+      },
+    );
+    const base = await serve();
+    const out = collect('out');
+    await waitFor(() => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), 'the subscription', 10_000);
+    h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
+    h.sim.devices.setValue(SWITCH_DID, '4.1.85', '1');
+    const [delivery] = await h.sim.push.report(
+      [{ subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1' }],
+      {
+        duplicates: 1,
+      },
+    );
+    assert.equal(delivery.delivered, true);
+    await waitFor(() => out.length === 1, 'the pushed value');
+    assert.equal(out[0].payload, 1);
+    assert.equal(out[0].data?.source, 'push');
+    assert.equal(out[0].data?.previous, 0);
+    await findDeviceWatch('cfg')?.pollNow();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(out.length, 1);
+
+    await h.sim.push.event('subdevice_offline', { did: SWITCH_DID });
+    await waitFor(() => out.length === 2, 'the device event');
+    assert.equal(out[1].topic, 'subdevice_offline');
+    assert.deepEqual(out[1].payload, { did: SWITCH_DID });
+  });
+
+  it('a push acknowledged while no device-in node runs is sent once the node is deployed', async () => {
+    seedRefreshToken(h);
+    // First deploy: the config only. The push is written down and acknowledged, nobody hears it.
+    await helper.load(LOADED, [TAB, configNode(h, { push: true, pollSeconds: 0 })], {
+      cfg: { appKey: APP.appKey, pushSecret: SECRET },
+    });
+    const base = await serve();
+    await (node('cfg') as unknown as { tokenManager(): { call(i: string, d: unknown): Promise<unknown> } })
+      .tokenManager()
+      .call('config.resource.subscribe', { resources: [{ subjectId: SWITCH_DID, resourceIds: ['4.1.85'] }] });
+    h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
+    await h.sim.push.report([
+      { subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1', time: Date.now() + 1000 },
+    ]);
+    assert.equal(EventJournal.open(h.dbPath).pending('cfg').length, 1);
+    await new Promise((resolve) => server?.close(() => resolve(undefined)));
+    server = undefined;
+    await helper.unload();
+
+    // Redeploy with the node: the pending push reaches it, once.
+    await helper.load(
+      LOADED,
+      flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, { push: true, pollSeconds: 0 }),
+      {
+        cfg: { appKey: APP.appKey, pushSecret: SECRET },
+      },
+    );
+    const out = collect('out');
+    await waitFor(() => out.length === 1, 'the pending push', 10_000);
+    assert.equal(out[0].data?.source, 'push');
+    assert.equal(out[0].payload, 1);
+    await waitFor(() => EventJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
+  });
+
+  it('resources nobody watches any more are unsubscribed: after a redeploy, and when the last node goes', async () => {
+    seedRefreshToken(h);
+    const config = { push: true, pollSeconds: 0 };
+    const creds = { cfg: { appKey: APP.appKey, pushSecret: SECRET } };
+    const two = [
+      ...flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, config),
+      onTab({
+        id: 'in2',
+        type: 'aqara-device-in',
+        config: 'cfg',
+        device: SWITCH_DID,
+        resources: ['4.2.85'],
+        wires: [],
+      }),
+    ];
+    await helper.load(LOADED, two, creds);
+    await waitFor(
+      () => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85') && h.sim.push.isSubscribed(SWITCH_DID, '4.2.85'),
+      'both subscribed',
+      10_000,
+    );
+    await helper.unload();
+    await helper.load(LOADED, flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, config), creds);
+    await waitFor(() => !h.sim.push.isSubscribed(SWITCH_DID, '4.2.85'), '4.2.85 unsubscribed', 10_000);
+    assert.equal(h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), true);
+    await helper.unload();
+    await waitFor(() => h.sim.push.listSubscriptions().length === 0, 'everything unsubscribed', 15_000);
+  });
+});

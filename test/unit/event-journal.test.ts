@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { DEDUPE_WINDOW_MS, EventJournal, UNEMITTED_KEEP_MS } from '../../src/lib/tokens/event-journal';
+import { TokenStore } from '../../src/lib/tokens/store';
+import { makeTempDir } from '../helpers/temp-dir';
+
+test('a msgId is new once and seen after; pending until marked emitted; per config', async (t) => {
+  const dir = makeTempDir();
+  t.after(dir.remove);
+  let now = 1_700_000_000_000;
+  const journal = EventJournal.open(join(dir.path, 'tokens.db'), { now: () => now });
+  assert.equal(journal.record('c1', 'm1', { v: 1 }), 'new');
+  assert.equal(journal.record('c1', 'm1', { v: 1 }), 'seen');
+  assert.equal(journal.record('c2', 'm1', { v: 2 }), 'new');
+  const both = await Promise.all([
+    journal.recordSoon('c1', 'm2', { v: 3 }),
+    journal.recordSoon('c1', 'm2', { v: 3 }),
+  ]);
+  assert.deepEqual(both, ['new', 'seen']);
+  assert.deepEqual(
+    journal.pending('c1').map((entry) => [entry.msgId, entry.message]),
+    [
+      ['m1', { v: 1 }],
+      ['m2', { v: 3 }],
+    ],
+  );
+  journal.markEmitted('c1', ['m1']);
+  assert.deepEqual(
+    journal.pending('c1').map((entry) => entry.msgId),
+    ['m2'],
+  );
+  // Within the window a redelivery is still recognised after emission.
+  now += DEDUPE_WINDOW_MS - 1;
+  assert.equal(journal.record('c1', 'm1', {}), 'seen');
+  // After it, emitted rows are pruned; an unemitted one stays until the long limit.
+  now += 2;
+  journal.prune();
+  assert.equal(journal.record('c1', 'm1', {}), 'new');
+  assert.deepEqual(
+    journal.pending('c1').map((entry) => entry.msgId),
+    ['m2', 'm1'],
+  );
+  now += UNEMITTED_KEEP_MS + 1;
+  journal.prune();
+  assert.equal(journal.count('c1'), 0);
+  journal.forget('c2');
+  assert.equal(journal.count('c2'), 0);
+});
+
+test('the journal shares the token file without disturbing it, and keeps its private mode', (t) => {
+  const dir = makeTempDir();
+  t.after(dir.remove);
+  const path = join(dir.path, 'nested', 'tokens.db');
+  EventJournal.open(path).record('c1', 'm1', {});
+  const store = TokenStore.open(path);
+  store.write('c1', 'r'.repeat(32), 'app');
+  assert.equal(store.read('c1')?.refreshToken, 'r'.repeat(32));
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir.path, 'nested')).mode & 0o777, 0o700);
+});
+
+const CHILD = join(__dirname, '..', 'fixtures', 'push-journal-child.ts');
+
+function runChild(args: string[], until: (lines: string[]) => boolean, kill: boolean): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines: string[] = [];
+    let buffer = '';
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child did not finish: ${lines.join('|')}`));
+    }, 60_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const parts = buffer.split('\n');
+      buffer = parts.pop() ?? '';
+      lines.push(...parts);
+      if (kill && until(lines)) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(deadline);
+      if (kill ? signal === 'SIGKILL' : code === 0) resolve(lines);
+      else reject(new Error(`child ended with ${code ?? signal}`));
+    });
+  });
+}
+
+test('a process killed (SIGKILL) right after acknowledging emits nothing; the restart emits each once', async (t) => {
+  const dir = makeTempDir();
+  t.after(dir.remove);
+  const db = join(dir.path, 'tokens.db');
+  const ids = ['m1', 'm2', 'm3', 'm4', 'm5'];
+  const acked = await runChild([db, 'ack', 'cfg', ...ids], (lines) => lines.length === ids.length, true);
+  assert.deepEqual(
+    acked,
+    ids.map((id) => `acked ${id} new`),
+  );
+
+  const first = await runChild([db, 'drain', 'cfg'], () => false, false);
+  assert.deepEqual(first, [...ids.map((id) => `emit ${id}`), 'done']);
+  const second = await runChild([db, 'drain', 'cfg'], () => false, false);
+  assert.deepEqual(second, ['done']);
+  // Aqara redelivering one of them after the restart: acknowledged as seen, never pending again.
+  const again = await runChild([db, 'ack', 'cfg', 'm3', 'm6'], (lines) => lines.length === 2, true);
+  assert.deepEqual(again, ['acked m3 seen', 'acked m6 new']);
+  const third = await runChild([db, 'drain', 'cfg'], () => false, false);
+  assert.deepEqual(third, ['emit m6', 'done']);
+});
