@@ -87,7 +87,8 @@ export class PushSender {
 
 /**
  * Sends `bodies` with `window` requests in flight, in order of the list; stops early once `deadline`
- * (performance.now()) has passed. Every answer is handed to `onAnswer` with its index.
+ * (performance.now()) has passed or `stop()` says so. Every answer is handed to `onAnswer` with its
+ * index. Resolves with the number of requests sent.
  */
 export async function sendAll(
   sender: PushSender,
@@ -96,10 +97,11 @@ export async function sendAll(
   window: number,
   deadline: number,
   onAnswer: (index: number, answer: PushAnswer) => void,
+  stop: () => boolean = () => false,
 ): Promise<number> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < bodies.length && performance.now() < deadline) {
+    while (next < bodies.length && performance.now() < deadline && !stop()) {
       const index = next;
       next += 1;
       onAnswer(index, await sender.post(path(index), bodies[index]));
