@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AqaraSimulator } from '../../../simulator/server';
 import { openIdFor } from '../../../simulator/state';
+import { TokenStore } from '../../../src/lib/tokens/store';
 import {
   PUSH_CONFIG_ID,
   PUSH_DID,
@@ -52,6 +53,11 @@ export interface PushCrashFigures {
   emittedTwice: number;
   /** Pushes the flow received though the sender saw no 200 (journaled, then killed before the answer). */
   emittedUnacknowledged: number;
+  /**
+   * Kills that fell inside the refresh-token rotation window (the crash scenario's subject): the stored
+   * token was refused afterwards and a fresh one was pasted, as its owner would, so pushes could flow.
+   */
+  refreshTokensLost: number;
   restartP50Ms?: number;
   restartP99Ms?: number;
 }
@@ -85,6 +91,7 @@ export async function runPushCrashScenario(
     lostNotJournaled: 0,
     emittedTwice: 0,
     emittedUnacknowledged: 0,
+    refreshTokensLost: 0,
   };
   const acked = new Set<string>();
   const sentBodies: string[] = [];
@@ -154,6 +161,14 @@ export async function runPushCrashScenario(
       await burst(red, Math.round(rng.uniform(minDelay, maxDelay)));
       await red.waitForExit();
       figures.kills += 1;
+      // Not this scenario's subject, but without a token no push can be checked against the account.
+      const store = TokenStore.open(session.dbPath);
+      const stored = store.read(PUSH_CONFIG_ID)?.refreshToken;
+      if (stored === undefined || !sim.isRefreshTokenValid(stored)) {
+        figures.refreshTokensLost += 1;
+        store.write(PUSH_CONFIG_ID, sim.issueRefreshToken(), appId);
+      }
+      store.close();
       const restartAt = performance.now();
       red = await NodeRedProcess.start({ userDir: session.userDir, settings });
       restarts.push(performance.now() - restartAt);
@@ -212,6 +227,11 @@ export async function runPushCrashScenario(
     figures.emittedUnacknowledged = [...counts.keys()].filter((value) => !acked.has(value)).length;
     figures.restartP50Ms = percentile(restarts, 50);
     figures.restartP99Ms = percentile(restarts, 99);
+    if (figures.lostPending > 0) {
+      // Pushes left in the journal: what the last Node-RED said about its config tells why.
+      const said = red.lines.filter((line) => /\[(warn|error)\]/.test(line)).slice(-5);
+      findings.note(`last warnings of the final Node-RED: ${said.join(' / ') || 'none'}`);
+    }
     findings.check(
       figures.lost === 0,
       `${figures.lost} of ${figures.acknowledged} acknowledged pushes never reached the flow after ${figures.kills} SIGKILLs ` +
