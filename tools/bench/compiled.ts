@@ -14,6 +14,7 @@ type ManagerModule = typeof import('../../src/lib/tokens/manager');
 type StoreModule = typeof import('../../src/lib/tokens/store');
 type ScenesModule = typeof import('../../src/lib/aqara/intents/scenes');
 type DevicesModule = typeof import('../../src/lib/aqara/intents/devices');
+type PollModule = typeof import('../../src/lib/aqara/intents/resource-poll');
 
 const loadFromDist = createRequire(join(DIST_DIR, 'index.js'));
 
@@ -30,6 +31,7 @@ export interface CompiledPackage {
   TokenStore: StoreModule['TokenStore'];
   runScene: ScenesModule['runScene'];
   DeviceService: DevicesModule['DeviceService'];
+  ResourcePoller: PollModule['ResourcePoller'];
 }
 
 export function loadCompiledPackage(): CompiledPackage {
@@ -38,5 +40,6 @@ export function loadCompiledPackage(): CompiledPackage {
   const { TokenStore } = load<StoreModule>('lib/tokens/store.js');
   const { runScene } = load<ScenesModule>('lib/aqara/intents/scenes.js');
   const { DeviceService } = load<DevicesModule>('lib/aqara/intents/devices.js');
-  return { AqaraClient, TokenManager, TokenStore, runScene, DeviceService };
+  const { ResourcePoller } = load<PollModule>('lib/aqara/intents/resource-poll.js');
+  return { AqaraClient, TokenManager, TokenStore, runScene, DeviceService, ResourcePoller };
 }

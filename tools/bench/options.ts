@@ -9,6 +9,7 @@ export const SCENARIO_IDS = [
   'memory',
   'redeploys',
   'devices',
+  'push',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
@@ -28,6 +29,14 @@ export interface Sizes {
   memoryLowRuns: number;
   memoryHighRuns: number;
   redeploys: number;
+  /** Pushes per side per timed round of the push comparison. */
+  pushMessages: number;
+  /** Pushes in flight at once (Aqara's side of the connection pool). */
+  pushWindow: number;
+  /** The run that checks nothing is lost or emitted twice; 5 % of it are duplicates. */
+  pushDuplicateRun: number;
+  /** Real polls of 50 devices x 4 resources, at a shortened interval. */
+  pollRuns: number;
 }
 
 const FULL: Sizes = {
@@ -42,6 +51,10 @@ const FULL: Sizes = {
   memoryLowRuns: 1_000,
   memoryHighRuns: 100_000,
   redeploys: 100,
+  pushMessages: 2_000,
+  pushWindow: 16,
+  pushDuplicateRun: 10_000,
+  pollRuns: 5,
 };
 
 /** A smoke run: every code path, a fraction of the work; its numbers are not for the docs. */
@@ -57,6 +70,10 @@ const QUICK: Sizes = {
   memoryLowRuns: 1_000,
   memoryHighRuns: 10_000,
   redeploys: 10,
+  pushMessages: 400,
+  pushWindow: 16,
+  pushDuplicateRun: 1_000,
+  pollRuns: 2,
 };
 
 export interface BenchOptions {

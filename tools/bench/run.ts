@@ -13,6 +13,7 @@ import { deviceCosts } from './scenarios/devices';
 import { memoryGrowth } from './scenarios/memory';
 import { nodeRedThroughput } from './scenarios/node-red-throughput';
 import { perCallOverhead } from './scenarios/per-call';
+import { pushEndpoint } from './scenarios/push';
 import { redeploys } from './scenarios/redeploys';
 import { nodeRedStartup } from './scenarios/startup';
 
@@ -27,6 +28,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   memory: { title: 'Memory', run: async (o, f) => memoryGrowth(await f(), o.sizes) },
   redeploys: { title: 'Redeploys', run: async (o, f) => redeploys(await f(), o.sizes) },
   devices: { title: 'Devices', run: async (o, f) => deviceCosts(await f(), o.sizes) },
+  push: { title: 'Push', run: async (o, f) => pushEndpoint(await f(), o.sizes) },
 };
 
 function methodNotes(options: BenchOptions): string[] {

@@ -4,6 +4,7 @@ import type { CrashOptions } from './scenarios/crash';
 import type { DbFaultOptions } from './scenarios/db-faults';
 import type { GracefulStopOptions } from './scenarios/graceful-stop';
 import type { ProcessesOptions } from './scenarios/processes';
+import type { PushCrashOptions } from './scenarios/push-crash';
 
 /**
  * How big each scenario runs. FULL is `npm run test:reliability` (about ten minutes on two cores);
@@ -17,6 +18,7 @@ export interface Preset {
   cloudFaults: CloudFaultOptions;
   dbFaults: DbFaultOptions;
   adminFuzz: Omit<AdminFuzzOptions, 'seed'>;
+  pushCrash: Omit<PushCrashOptions, 'seed'>;
 }
 
 export const FULL: Preset = {
@@ -32,6 +34,7 @@ export const FULL: Preset = {
   // The product's default busy timeout: the lock rows wait it out for real.
   dbFaults: { busyTimeoutMs: 5000 },
   adminFuzz: { requests: 10_000 },
+  pushCrash: { kills: 50 },
 };
 
 export const FAST: Preset = {
@@ -43,4 +46,5 @@ export const FAST: Preset = {
   cloudFaults: { runsPerFault: 2, slowRunsPerFault: 1 },
   dbFaults: { busyTimeoutMs: 300 },
   adminFuzz: { requests: 600 },
+  pushCrash: { kills: 3 },
 };

@@ -4,6 +4,7 @@ import type { CrashFigures } from './scenarios/crash';
 import type { DbFaultFigures } from './scenarios/db-faults';
 import type { GracefulStopFigures } from './scenarios/graceful-stop';
 import type { ProcessesFigures } from './scenarios/processes';
+import type { PushCrashFigures } from './scenarios/push-crash';
 import type { SecretLeakFigures } from './scenarios/secret-leak';
 import type { ScenarioOutcome } from './lib/outcome';
 import { formatMs } from './lib/stats';
@@ -17,6 +18,7 @@ export interface SuiteResults {
   dbFaults?: ScenarioOutcome<DbFaultFigures>;
   adminFuzz?: ScenarioOutcome<AdminFuzzFigures>;
   secretLeak?: ScenarioOutcome<SecretLeakFigures>;
+  pushCrash?: ScenarioOutcome<PushCrashFigures>;
   /** Scenarios that threw instead of returning: the suite itself failed there. */
   aborted: { scenario: string; message: string }[];
 }
@@ -83,6 +85,7 @@ export function allViolations(results: SuiteResults): string[] {
     ['database faults', results.dbFaults],
     ['hostile admin input', results.adminFuzz],
     ['secret leakage', results.secretLeak],
+    ['SIGKILL during push bursts', results.pushCrash],
   ];
   return [
     ...named.flatMap(([name, outcome]) => (outcome?.violations ?? []).map((text) => `${name}: ${text}`)),
@@ -183,6 +186,15 @@ export function summaryTable(results: SuiteResults): string {
       'hits = 0',
     ]);
   }
+  const push = results.pushCrash?.figures;
+  if (push) {
+    rows.push([
+      'SIGKILL during push bursts',
+      'kills / acknowledged pushes lost / emitted twice',
+      `${push.kills} / ${push.lost} / ${push.emittedTwice}`,
+      'lost = 0, twice = 0',
+    ]);
+  }
   return table(['scenario', 'figure', 'value', 'required'], rows);
 }
 
@@ -217,6 +229,7 @@ export function renderReport(results: SuiteResults, info: RunInfo): string {
   if (results.dbFaults) out.push(...dbSection(results.dbFaults));
   if (results.adminFuzz) out.push(...fuzzSection(results.adminFuzz));
   if (results.secretLeak) out.push(...leakSection(results.secretLeak));
+  if (results.pushCrash) out.push(...pushCrashSection(results.pushCrash));
 
   out.push('## Limits of the method', '', LIMITS.map((text) => `- ${text}`).join('\n'), '');
   out.push('## Violations', '');
@@ -232,6 +245,7 @@ export function renderReport(results: SuiteResults, info: RunInfo): string {
     ...(results.dbFaults?.notes ?? []),
     ...(results.adminFuzz?.notes ?? []),
     ...(results.secretLeak?.notes ?? []),
+    ...(results.pushCrash?.notes ?? []),
   ];
   if (notes.length > 0)
     out.push('## Notes from the run', '', notes.map((text) => `- ${text}`).join('\n'), '');
@@ -544,6 +558,57 @@ function leakSection(outcome: ScenarioOutcome<SecretLeakFigures>): string[] {
       ['where', 'items searched', 'searched for', 'hits'],
       f.rows.map((row) => [row.source, row.items, row.searchedFor, row.hits]),
     ),
+    '',
+  ];
+}
+
+export function pushCrashSection(outcome: ScenarioOutcome<PushCrashFigures>): string[] {
+  const f = outcome.figures;
+  return [
+    `## SIGKILL during push bursts ${took(outcome)}`,
+    '',
+    'A real Node-RED with the package, an `aqara-config` with push on and polling off, and an `aqara-device-in` ' +
+      'whose messages a function node appends to a file synchronously (what the flow received survives the kills). ' +
+      'Aqara is played by the suite: 8 pushes in flight on keep-alive connections to ' +
+      '`POST /aqara/push/<config id>/<secret>`, every 20th a byte-identical copy of an earlier push (a redelivery), ' +
+      'and Node-RED is SIGKILLed at a random moment 50-1000 ms into each burst, then started again on the same user ' +
+      'directory and token database. After the last kill one more push is sent and awaited. Lost: a push answered ' +
+      '200 that never reached the flow. Twice: extra copies of a push in the file.',
+    '',
+    table(
+      [
+        'kills',
+        'pushes sent',
+        'copies among them',
+        'distinct pushes acknowledged (200)',
+        'acknowledged, never received by the flow',
+        'of those: marked emitted / pending / not in the journal',
+        'emitted twice',
+        'emitted without a 200 seen',
+        'refresh tokens lost to a kill (re-pasted)',
+        'restart p50 / p99',
+      ],
+      [
+        [
+          f.kills,
+          f.pushesSent,
+          f.duplicatesSent,
+          f.acknowledged,
+          f.lost,
+          `${f.lostMarkedEmitted} / ${f.lostPending} / ${f.lostNotJournaled}`,
+          f.emittedTwice,
+          f.emittedUnacknowledged,
+          f.refreshTokensLost,
+          `${formatMs(f.restartP50Ms)} / ${formatMs(f.restartP99Ms)}`,
+        ],
+      ],
+    ),
+    '',
+    'Emitted without a 200 seen: written to the journal, then killed before the answer left; Aqara would send such ' +
+      'a push again and it would be acknowledged without a second message. Refresh tokens lost: a kill inside the ' +
+      "token rotation window (see the crash scenario) leaves a refused token; without one the account's identity " +
+      'cannot be checked and pushes stay in the journal (kept a week) until a new token is pasted. The suite pastes ' +
+      'one before the next start, as the owner would, so that the push path itself is what is measured.',
     '',
   ];
 }

@@ -2,7 +2,7 @@
  * `npm run test:reliability`: runs every reliability scenario at full size, writes the figures to
  * docs/reliability.md and exits non-zero if any promise was broken.
  *   --fast            the small counts of the npm test subset (writes nothing unless --out is given)
- *   --only=a,b        only these scenarios: crash, graceful, processes, cloud, db, fuzz, leak
+ *   --only=a,b        only these scenarios: crash, graceful, processes, cloud, db, fuzz, leak, push
  *   --out=path        where to write the report
  * RELIABILITY_SEED=n  repeats a run's random choices (kill moments, hostile requests).
  */
@@ -23,9 +23,10 @@ import { runCrashScenario } from './scenarios/crash';
 import { runDbFaultScenario } from './scenarios/db-faults';
 import { runGracefulStopScenario } from './scenarios/graceful-stop';
 import { runProcessesScenario } from './scenarios/processes';
+import { runPushCrashScenario } from './scenarios/push-crash';
 import { runSecretLeakScenario } from './scenarios/secret-leak';
 
-const SCENARIOS = ['crash', 'graceful', 'processes', 'cloud', 'db', 'fuzz', 'leak'] as const;
+const SCENARIOS = ['crash', 'graceful', 'processes', 'cloud', 'db', 'fuzz', 'leak', 'push'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 function option(name: string): string | undefined {
@@ -111,6 +112,9 @@ async function main(): Promise<number> {
     runAdminFuzzScenario({ ...preset.adminFuzz, seed }),
   );
   results.secretLeak = await step('leak', 'secret leakage', () => runSecretLeakScenario());
+  results.pushCrash = await step('push', 'SIGKILL during push bursts', () =>
+    runPushCrashScenario({ ...preset.pushCrash, seed }),
+  );
 
   const durationMs = performance.now() - started;
   const report = renderReport(results, {
