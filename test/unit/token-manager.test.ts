@@ -10,6 +10,7 @@ import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
 import { runScene } from '../../src/lib/aqara/intents/scenes';
+import { until } from '../helpers/until';
 
 const REFRESH = 'config.auth.refreshToken';
 const RUN = 'config.scene.run';
@@ -667,14 +668,6 @@ describe('another process holding the write lock', () => {
   afterEach(async () => {
     await h.close();
   });
-
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!condition()) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   it('a pasted token waits for a lock held 200 ms instead of failing', async () => {
     const Database = (await import('better-sqlite3')).default;
