@@ -133,6 +133,24 @@ describe('token manager against the simulator', () => {
     assert.equal(h.sim.callCount(RUN), 3);
   });
 
+  it('a retry token revoked after Aqara accepted it gets one more refresh and try, not a failed run', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await runScene(manager, SCENE_ID);
+    h.sim.expireAccessTokens();
+    // The retry after the refresh is held back, so another run can use the fresh token and a second
+    // revocation can land before the retry is answered: the case of 4 processes under load.
+    manager.once('refreshed', () => h.sim.injectFault({ fault: { kind: 'delay', ms: 3000 }, intent: RUN }));
+    const late = runScene(manager, SCENE_ID);
+    await until(() => h.sim.callCount(RUN) === 3, 'the retry reaches the simulator');
+    await runScene(manager, SCENE_ID);
+    h.sim.expireAccessTokens();
+    await late;
+    assert.equal(h.sim.callCount(REFRESH), 3, 'one refresh per revocation');
+    assert.equal(h.sim.callCount(RUN), 5, 'first run, refused, held-back retry refused, other run, last try');
+    assert.equal(h.sim.sceneRuns.length, 3);
+  });
+
   it('treats 804 (token failed) like 108: drops the access token, refreshes once and retries once', async () => {
     h.seedToken();
     const manager = h.makeManager();
