@@ -5,6 +5,7 @@ import { REFRESH_TOKEN_EXPIRED_MESSAGE } from '../../src/lib/tokens/messages';
 import { ManualClock } from '../helpers/manual-clock';
 import { CONFIG_ID, SCENE_ID, startHarness } from '../helpers/token-harness';
 import { runScene } from '../../src/lib/aqara/intents/scenes';
+import { until } from '../helpers/until';
 
 const HOUR = 3600 * 1000;
 const DAY = 24 * HOUR;
@@ -81,9 +82,12 @@ describe('keep-alive: an idle refresh token never dies', () => {
       h.seedToken();
       const manager = h.makeManager();
       await runScene(manager, SCENE_ID);
-      h.sim.injectFault({ fault: { kind: 'delay', ms: 150 }, intent: RUN });
+      // Long enough that the tick below surely happens while the answer is held back, even under load.
+      h.sim.injectFault({ fault: { kind: 'delay', ms: 1000 }, intent: RUN });
       const run = runScene(manager, SCENE_ID);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The clock may only jump once the simulator has checked the request's time; a fixed sleep
+      // was too short on a loaded machine (the request arrived 8 days late: 105).
+      await until(() => h.sim.callCount(RUN) === 2, 'the second scene run reaches the simulator');
       clock.advance(8 * DAY);
       assert.equal(await manager.keepAliveTick(), 'busy');
       assert.equal(h.sim.callCount(REFRESH), 1);

@@ -10,6 +10,7 @@ import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { CONFIG_ID, type Harness, SCENE_ID, startHarness } from '../helpers/token-harness';
 import { runScene } from '../../src/lib/aqara/intents/scenes';
+import { until } from '../helpers/until';
 
 const REFRESH = 'config.auth.refreshToken';
 const RUN = 'config.scene.run';
@@ -130,6 +131,24 @@ describe('token manager against the simulator', () => {
     assert.ok(isAqaraError(error) && error.kind === 'access_token');
     assert.equal(h.sim.callCount(REFRESH), 2, 'exactly one extra refresh, no loop');
     assert.equal(h.sim.callCount(RUN), 3);
+  });
+
+  it('a retry token revoked after Aqara accepted it gets one more refresh and try, not a failed run', async () => {
+    h.seedToken();
+    const manager = h.makeManager();
+    await runScene(manager, SCENE_ID);
+    h.sim.expireAccessTokens();
+    // The retry after the refresh is held back, so another run can use the fresh token and a second
+    // revocation can land before the retry is answered: the case of 4 processes under load.
+    manager.once('refreshed', () => h.sim.injectFault({ fault: { kind: 'delay', ms: 3000 }, intent: RUN }));
+    const late = runScene(manager, SCENE_ID);
+    await until(() => h.sim.callCount(RUN) === 3, 'the retry reaches the simulator');
+    await runScene(manager, SCENE_ID);
+    h.sim.expireAccessTokens();
+    await late;
+    assert.equal(h.sim.callCount(REFRESH), 3, 'one refresh per revocation');
+    assert.equal(h.sim.callCount(RUN), 5, 'first run, refused, held-back retry refused, other run, last try');
+    assert.equal(h.sim.sceneRuns.length, 3);
   });
 
   it('treats 804 (token failed) like 108: drops the access token, refreshes once and retries once', async () => {
@@ -667,14 +686,6 @@ describe('another process holding the write lock', () => {
   afterEach(async () => {
     await h.close();
   });
-
-  async function until(condition: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!condition()) {
-      if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
 
   it('a pasted token waits for a lock held 200 ms instead of failing', async () => {
     const Database = (await import('better-sqlite3')).default;

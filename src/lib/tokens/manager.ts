@@ -76,6 +76,11 @@ function isRateLimited(error: unknown): boolean {
   return isAqaraError(error) && (error.code === 429 || error.httpStatus === 429);
 }
 
+/** 108, 109, 804 and their kin: the access token was refused, so a new one may help. */
+function isAccessTokenRefusal(error: unknown): error is AqaraError {
+  return isAqaraError(error) && error.kind === 'access_token';
+}
+
 export const DEFAULT_SAFETY_BUFFER_MS = 5 * 60 * 1000;
 export const DEFAULT_KEEP_ALIVE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_KEEP_ALIVE_INTERVAL_MS = 3600 * 1000;
@@ -116,6 +121,8 @@ export class TokenManager extends EventEmitter {
   private readonly rateLimiter: RateLimiter | undefined;
 
   private cached: CachedAccessToken | undefined;
+  /** The last access token Aqara accepted: one refused after that was revoked, not refused outright. */
+  private acceptedToken: string | undefined;
   private refreshInFlight: Promise<string> | undefined;
   private unsaved: UnsavedRotation | undefined;
   /** True while a refresh sends the rotated token held in memory. */
@@ -173,7 +180,12 @@ export class TokenManager extends EventEmitter {
     return this.startRefresh();
   }
 
-  /** Calls an intent; a dead access token is dropped, refreshed once and the call retried once. */
+  /**
+   * Calls an intent; a dead access token is dropped, refreshed once and the call retried once. A token
+   * Aqara keeps refusing surfaces after that one retry. Only when the retry's token was itself
+   * superseded meanwhile (replaced by another caller, or revoked after Aqara had accepted it) does the
+   * call get one more token and one more try: that refusal is a new event, not the same one again.
+   */
   async call<T = unknown>(intent: string, data: unknown): Promise<AqaraResponse<T>> {
     if (this.unsaved) this.retryUnsavedWrite();
     this.callsInFlight++;
@@ -182,20 +194,37 @@ export class TokenManager extends EventEmitter {
       try {
         return await this.send<T>(intent, data, token);
       } catch (error) {
-        if (!isAqaraError(error) || error.kind !== 'access_token') throw error;
-        // A late 108 for a token that was already replaced must not cost another refresh.
-        if (this.cached?.token === token) {
-          this.logger.info(
-            `Aqara refused the access token on ${intent} (code ${error.code}); refreshing once`,
-          );
-          this.cached = undefined;
-        }
+        if (!isAccessTokenRefusal(error)) throw error;
+        this.dropRefused(token, intent, error);
         const fresh = await this.getAccessToken();
-        return await this.send<T>(intent, data, fresh);
+        try {
+          return await this.send<T>(intent, data, fresh);
+        } catch (retryError) {
+          if (!isAccessTokenRefusal(retryError) || !this.supersededMeanwhile(fresh)) throw retryError;
+          this.dropRefused(fresh, intent, retryError);
+          // The last try: whatever it answers is the call's answer, so this can never loop.
+          return await this.send<T>(intent, data, await this.getAccessToken());
+        }
       }
     } finally {
       this.callsInFlight--;
     }
+  }
+
+  /** A late 108 for a token that was already replaced must not cost another refresh. */
+  private dropRefused(token: string, intent: string, error: AqaraError): void {
+    if (this.cached?.token !== token) return;
+    this.logger.info(`Aqara refused the access token on ${intent} (code ${error.code}); refreshing once`);
+    this.cached = undefined;
+  }
+
+  /**
+   * A refused retry token that another caller already dropped or replaced, or that Aqara had accepted
+   * before (so it was revoked since, e.g. by a refresh elsewhere), is stale: a newer token may work.
+   * A fresh token refused from the start is Aqara refusing this app's tokens: no second refresh then.
+   */
+  private supersededMeanwhile(token: string): boolean {
+    return this.cached?.token !== token || this.acceptedToken === token;
   }
 
   /**
@@ -355,6 +384,7 @@ export class TokenManager extends EventEmitter {
     if (this.rateLimiter) await this.rateLimiter.acquire(intent);
     try {
       const response = await this.client.request<T>(intent, data, token);
+      this.acceptedToken = token;
       this.rateLimiter?.succeeded();
       return response;
     } catch (error) {
