@@ -29,7 +29,10 @@
   /** Plain decimals only, as the runtime reads them (src/nodes/number-setting.ts). */
   var DECIMAL = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/;
 
-  /** A rule {min, max, fallback, integer} the runtime exported under RED.settings[settingName]. */
+  /**
+   * A rule {min, max, fallback, integer, least} the runtime exported under RED.settings[settingName];
+   * `least`, when there, is the smallest value other than 0 (0 meaning off).
+   */
   function rule(settingName, field) {
     var limits = RED.settings[settingName];
     if (!limits || !limits[field]) throw new Error(settingName + '.' + field + ' is not in RED.settings');
@@ -50,7 +53,8 @@
         isFinite(number) &&
         number >= limits.min &&
         number <= limits.max &&
-        (!limits.integer || Math.floor(number) === number)
+        (!limits.integer || Math.floor(number) === number) &&
+        (!limits.least || number === 0 || number >= limits.least)
       );
     };
   }

@@ -6,6 +6,8 @@ import { runInNewContext } from 'node:vm';
 import {
   CONFIG_EDITOR_SETTINGS,
   KEEP_ALIVE_DAYS,
+  MIN_POLL_SECONDS,
+  POLL_SECONDS,
   RATE_LIMIT,
   REGIONS,
   TOKEN_STATUS_EDITOR_SETTINGS,
@@ -202,6 +204,27 @@ describe('editor files', () => {
     const limit = defaults.rateLimit.validate as NonNullable<PropertyDef['validate']>;
     for (const ok of [undefined, '', '0', '300', 1200]) assert.ok(limit.call({}, ok), String(ok));
     for (const bad of ['2.5', '-1', 'many', '100001']) assert.ok(!limit.call({}, bad), bad);
+  });
+
+  it('aqara-config validates the poll interval with the runtime rule: 0 (never) or at least the minimum', () => {
+    const { defaults } = definitionOf('aqara-config');
+    assert.equal(defaults.pollSeconds.value, POLL_SECONDS.fallback);
+    assert.deepEqual([MIN_POLL_SECONDS, POLL_SECONDS.max], [10, 86_400]);
+    const poll = defaults.pollSeconds.validate as NonNullable<PropertyDef['validate']>;
+    for (const ok of [undefined, '', '0', '10', '60', '86400', 30]) assert.ok(poll.call({}, ok), String(ok));
+    for (const bad of ['1', '9', '10.5', '-1', '86401', 'often']) assert.ok(!poll.call({}, bad), bad);
+  });
+
+  it('aqara-config makes the push secret in the browser, at least 128 bits, and shows it only in the URL', () => {
+    const text = html('aqara-config');
+    const bytes = /new Uint8Array\((\d+)\);\s*window\.crypto\.getRandomValues\(bytes\)/.exec(text);
+    assert.ok(bytes, 'the secret comes from crypto.getRandomValues');
+    assert.ok(Number(bytes[1]) * 8 >= 128, `${bytes[1]} bytes`);
+    assert.ok(!/Math\.random/.test(text), 'no guessable randomness');
+    // A hidden credential input, never a visible field; the copy button sits beside the URL.
+    assert.match(text, /<input type="hidden" id="node-config-input-pushSecret" \/>/);
+    assert.match(text, /id="node-config-aqara-push-copy"/);
+    assert.match(text, /'aqara\/push\/' \+ encodeURIComponent\(node\.id\) \+ '\/'/);
   });
 
   it('aqara-token-status validates warn days (0 to 30, decimals) with the runtime rule', () => {
