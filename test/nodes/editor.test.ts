@@ -251,6 +251,16 @@ describe('editor files', () => {
     assert.match(readFileSync(EDITOR_SCRIPT, 'utf8'), /RED\.notify\(\$\('<p\/>'\)\.text\(/);
   });
 
+  it("the pickers' reload buttons ask the routes to bypass their listing cache", () => {
+    // Without refresh=1 the route answers from its cache (10 minutes), and reload would change nothing.
+    const scene = html('aqara-scene');
+    assert.match(scene, /data: fromAqara \? \{ config: configId, refresh: 1 \} : \{ config: configId \}/);
+    assert.match(scene, /reload'\)\.on\('click'[\s\S]{0,80}loadAccountScenes\(true, true\)/);
+    const shared = readFileSync(EDITOR_SCRIPT, 'utf8');
+    assert.match(shared, /data: refresh \? \{ config: id, refresh: 1 \} : \{ config: id \}/);
+    assert.match(shared, /-refresh'\)\.on\('click', function \(\) \{\s*load\(true\);/);
+  });
+
   it('the icon is an SVG', () => {
     const svg = readFileSync(join(NODES_DIR, 'icons', 'aqara.svg'), 'utf8');
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
