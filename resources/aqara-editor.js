@@ -29,7 +29,10 @@
   /** Plain decimals only, as the runtime reads them (src/nodes/number-setting.ts). */
   var DECIMAL = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/;
 
-  /** A rule {min, max, fallback, integer} the runtime exported under RED.settings[settingName]. */
+  /**
+   * A rule {min, max, fallback, integer, least} the runtime exported under RED.settings[settingName];
+   * `least`, when there, is the smallest value other than 0 (0 meaning off).
+   */
   function rule(settingName, field) {
     var limits = RED.settings[settingName];
     if (!limits || !limits[field]) throw new Error(settingName + '.' + field + ' is not in RED.settings');
@@ -50,7 +53,8 @@
         isFinite(number) &&
         number >= limits.min &&
         number <= limits.max &&
-        (!limits.integer || Math.floor(number) === number)
+        (!limits.integer || Math.floor(number) === number) &&
+        (!limits.least || number === 0 || number >= limits.least)
       );
     };
   }
@@ -126,9 +130,138 @@
     return translate(prefix + requestProblem(xhr, textStatus), { reason: details, status: xhr.status });
   }
 
-  /** RED.notify with plain text: given a string it would set it as HTML. */
-  function notify(text, type) {
-    return RED.notify($('<p/>').text(String(text)), type);
+  /** RED.notify with plain text: given a string it would set it as HTML. `options`: a type or RED.notify's options. */
+  function notify(text, options) {
+    return RED.notify($('<p/>').text(String(text)), options);
+  }
+
+  /** The config node the dialog has selected, or '' while none (or "add new") is. */
+  function selectedConfig() {
+    var value = $('#node-input-config').val();
+    return value && value !== '_ADD_' ? value : '';
+  }
+
+  /**
+   * The device picker of a device dialog: a select of the account's devices grouped by room, a reload
+   * button and a status line, all with ids `<idPrefix>-device-picker`, `-refresh`, `-picker-status`.
+   * Picking a device writes its did into #node-input-device and calls onDevice(device) (undefined
+   * for a did no listed device has). Device and room names come from Aqara: attributes and .text() only.
+   */
+  function devicePicker(idPrefix, onDevice) {
+    var didInput = $('#node-input-device');
+    var select = $('#' + idPrefix + '-device-picker');
+    var status = $('#' + idPrefix + '-picker-status');
+    var devices = {};
+    var seq = 0;
+
+    function say(text, isError) {
+      status.text(text).css('color', isError ? COLORS.error : '');
+    }
+    function fill(body) {
+      devices = {};
+      select.empty();
+      $('<option/>').attr('value', '').text(t('aqara-config.picker.choose')).appendTo(select);
+      var groups = {};
+      (Array.isArray(body.devices) ? body.devices : []).forEach(function (device) {
+        if (!device || typeof device.did !== 'string') return;
+        devices[device.did] = device;
+        var room = String(device.positionName || device.positionId || '');
+        if (!groups[room]) groups[room] = $('<optgroup/>').attr('label', room).appendTo(select);
+        var state = device.state === 1 ? t('aqara-config.picker.online') : t('aqara-config.picker.offline');
+        $('<option/>')
+          .attr('value', device.did)
+          .attr('title', device.did)
+          .text(String(device.name) + ' \u2014 ' + String(device.model) + ' (' + state + ')')
+          .appendTo(groups[room]);
+      });
+      select.val(devices[didInput.val()] ? didInput.val() : '');
+      say(
+        t('aqara-config.picker.found', {
+          number: Object.keys(devices).length,
+          when: new Date(body.listedAt).toLocaleTimeString(),
+        }),
+      );
+      onDevice(devices[didInput.val()]);
+    }
+    function load(refresh) {
+      var id = selectedConfig();
+      var mine = ++seq;
+      if (!id) return say(t('aqara-config.picker.noConfig'));
+      say(t('aqara-config.picker.loading'));
+      $.ajax({
+        url: 'aqara/devices',
+        data: refresh ? { config: id, refresh: 1 } : { config: id },
+        dataType: 'json',
+        timeout: 60000,
+      })
+        .done(function (body) {
+          if (mine === seq) fill(body || {});
+        })
+        .fail(function (xhr, textStatus) {
+          if (mine === seq) say(requestErrorText(xhr, textStatus, t, 'aqara-config.picker.request.'), true);
+        });
+    }
+    select.on('change', function () {
+      var did = select.val();
+      if (!did) return;
+      didInput.val(did);
+      onDevice(devices[did]);
+    });
+    // Typing a did still works: the resources follow when it names a listed device.
+    didInput.on('change', function () {
+      onDevice(devices[String(didInput.val()).trim()]);
+    });
+    $('#' + idPrefix + '-refresh').on('click', function () {
+      load(true);
+    });
+    $('#node-input-config').on('change', function () {
+      load(false);
+    });
+    load(false);
+  }
+
+  /**
+   * The resources of a device model, for a resource picker: `status` (an element) says what is going
+   * on, done(resources) runs once they are listed. Resource names come from Aqara: .text() only.
+   */
+  function loadResources(model, status, done) {
+    var id = selectedConfig();
+    status.css('color', '');
+    if (!model || !id) return status.text(t('aqara-config.picker.noDevice'));
+    status.text(t('aqara-config.picker.resourcesLoading'));
+    $.ajax({ url: 'aqara/resources', data: { config: id, model: model }, dataType: 'json', timeout: 60000 })
+      .done(function (body) {
+        var list = body && Array.isArray(body.resources) ? body.resources : [];
+        status.text(t('aqara-config.picker.resourcesFound', { model: model, number: list.length }));
+        done(list);
+      })
+      .fail(function (xhr, textStatus) {
+        status
+          .text(requestErrorText(xhr, textStatus, t, 'aqara-config.picker.request.'))
+          .css('color', COLORS.error);
+      });
+  }
+
+  /** "Temperature (0.1.85) -4000…12500, read": name, id, range or enums, access; for .text(). */
+  function describeResource(resource) {
+    var range = '';
+    if (Array.isArray(resource.enums)) range = ' [' + resource.enums.join(', ') + ']';
+    else if (resource.minValue !== null || resource.maxValue !== null)
+      range = ' ' + resource.minValue + '\u2026' + resource.maxValue;
+    var access =
+      resource.access === 0
+        ? t('aqara-config.picker.read')
+        : resource.access === 1
+          ? t('aqara-config.picker.write')
+          : resource.access === 2
+            ? t('aqara-config.picker.readWrite')
+            : '?';
+    return String(resource.name) + ' (' + String(resource.resourceId) + ')' + range + ', ' + access;
+  }
+
+  /** Aqara documents access 1 (write) and 2 (read/write) as writable. */
+  function writable(resource) {
+    return resource.access === 1 || resource.access === 2;
   }
 
   window.AqaraEditor = Object.freeze({
@@ -142,5 +275,9 @@
     requestProblem: requestProblem,
     requestErrorText: requestErrorText,
     notify: notify,
+    devicePicker: devicePicker,
+    loadResources: loadResources,
+    describeResource: describeResource,
+    writable: writable,
   });
 })();

@@ -1,4 +1,5 @@
 import type { TokenManager } from '../lib/tokens/manager';
+import { MIN_POLL_SECONDS, POLL_SECONDS } from './editor-settings';
 import { nodeLogger } from './node-logger';
 import { readNumberSetting, quoteSetting } from './number-setting';
 import { pushHubFor, removePushHub } from './push-hub';
@@ -10,10 +11,6 @@ import type { Node } from './types';
  * the config's push hub; kept out of aqara-config.ts so that file only calls in and out.
  */
 
-export const DEFAULT_POLL_SECONDS = 60;
-export const MIN_POLL_SECONDS = 10;
-const MAX_POLL_SECONDS = 24 * 3600;
-
 /** At least 128 bits: 22 base64url characters (the editor makes 43) or 32 hex digits. */
 const SECRET_FORMAT = /^[A-Za-z0-9_-]{22,256}$/;
 
@@ -24,14 +21,9 @@ export interface PushDef {
 }
 
 export function readPollSeconds(raw: unknown, warn: (text: string) => void, t: Translate): number {
-  const reading = readNumberSetting(raw, {
-    min: 0,
-    max: MAX_POLL_SECONDS,
-    integer: true,
-    fallback: DEFAULT_POLL_SECONDS,
-  });
+  const reading = readNumberSetting(raw, POLL_SECONDS);
   if (!reading.valid)
-    warn(t('aqara-config.push.bad-poll', { value: quoteSetting(raw), fallback: DEFAULT_POLL_SECONDS }));
+    warn(t('aqara-config.push.bad-poll', { value: quoteSetting(raw), fallback: POLL_SECONDS.fallback }));
   if (reading.value > 0 && reading.value < MIN_POLL_SECONDS) return MIN_POLL_SECONDS;
   return reading.value;
 }

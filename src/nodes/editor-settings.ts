@@ -22,6 +22,15 @@ export const RATE_LIMIT: NumberRule = { min: 0, max: 100_000, integer: true, fal
 /** aqara-token-status warns this many days ahead; the refresh token lives about 37 days in all. */
 export const WARN_DAYS: NumberRule = { min: 0, max: 30, fallback: 7 };
 
+/** aqara-device-in's poll interval when no push arrives, in whole seconds; 0 = never poll. */
+export const POLL_SECONDS: NumberRule = { min: 0, max: 24 * 3600, integer: true, fallback: 60 };
+
+/**
+ * The shortest poll interval other than 0: every poll reads every watched resource, and Aqara's quota is
+ * about 300 calls in 5 minutes. The runtime raises a shorter one to this; the dialog refuses it.
+ */
+export const MIN_POLL_SECONDS = 10;
+
 /** The regions the config dialog offers, in this order: Aqara's own, then a custom URL. */
 export const REGIONS: readonly string[] = [...Object.keys(AQARA_REGIONS), CUSTOM_REGION];
 
@@ -32,7 +41,14 @@ export const REGIONS: readonly string[] = [...Object.keys(AQARA_REGIONS), CUSTOM
  */
 export const CONFIG_EDITOR_SETTINGS: NodeSettings = {
   aqaraConfigRegions: { value: REGIONS, exportable: true },
-  aqaraConfigLimits: { value: { keepAliveDays: KEEP_ALIVE_DAYS, rateLimit: RATE_LIMIT }, exportable: true },
+  aqaraConfigLimits: {
+    value: {
+      keepAliveDays: KEEP_ALIVE_DAYS,
+      rateLimit: RATE_LIMIT,
+      pollSeconds: { ...POLL_SECONDS, least: MIN_POLL_SECONDS },
+    },
+    exportable: true,
+  },
 };
 
 export const TOKEN_STATUS_EDITOR_SETTINGS: NodeSettings = {

@@ -184,6 +184,17 @@ describe('device pickers in a real browser', () => {
       await textMatches(statusLabel(page, out), /^1$/);
       // Both dialogs and the nodes used the switch model's definitions: Aqara was asked once.
       assert.equal(sim.callCount('query.resource.info'), 1);
+
+      // aqara-device-in has the same shared device picker; its status line counts the model's resources.
+      const watch = await addFromPalette(page, 'aqara-device-in', 300, 440);
+      await openNode(page, watch);
+      await pickSwitch(page, 'aqara-device-in');
+      await textMatches(
+        page.locator('#node-input-aqara-device-in-resource-status'),
+        /^Resources of \S+: \d+\.$/,
+      );
+      await page.locator('#node-dialog-cancel').click();
+      assert.equal(sim.callCount('query.resource.info'), 1, 'the definitions came from the cache');
       assert.deepEqual(errors, []);
     } catch (error) {
       const file = join(temp.path, '..', 'aqara-e2e-failure-devices.png');

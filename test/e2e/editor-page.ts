@@ -183,3 +183,25 @@ export async function readyForScreenshot(page: Page): Promise<void> {
   if ((await trays.count()) > 0) await settled(trays.last());
   await page.addStyleTag({ content: '#red-ui-notifications { display: none !important; }' });
 }
+
+/**
+ * Presses a picker's reload button until its status matches. The route grants a reload that bypasses
+ * the listing cache at most once a minute per config (src/nodes/listing-cache.ts), so a press soon
+ * after another listing is answered from the cache; this keeps pressing until Aqara is asked.
+ */
+export async function reloadUntil(
+  button: Locator,
+  status: Locator,
+  pattern: RegExp,
+  timeoutMs = 90_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await button.click();
+    try {
+      return await textMatches(status, pattern, 2_000);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}

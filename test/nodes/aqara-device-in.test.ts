@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
 import { SWITCH_DID } from '../../simulator/devices';
 import { EventJournal } from '../../src/lib/tokens/event-journal';
-import aqaraDeviceIn from '../../src/nodes/aqara-device-in';
 import { findDeviceWatch } from '../../src/nodes/device-watch';
 import { resetPushHubs } from '../../src/nodes/push-hub';
 import {
@@ -15,7 +12,6 @@ import {
   configNode,
   harnessPerTest,
   helper,
-  lookUp,
   node,
   NODES,
   onTab,
@@ -27,10 +23,6 @@ import {
 } from './support';
 
 const SECRET = 'Q'.repeat(43);
-const CATALOG = JSON.parse(
-  readFileSync(join(__dirname, '../../nodes/locales/en-US/aqara-device-in.json'), 'utf8'),
-) as Record<string, unknown>;
-
 let httpNode: RequestListener | undefined;
 const LOADED = [
   (RED: never) => {
@@ -38,15 +30,6 @@ const LOADED = [
     return NODES[0](RED);
   },
   ...NODES.slice(1),
-  (RED: never) =>
-    (aqaraDeviceIn as unknown as (red: object) => void)(
-      Object.assign(Object.create(RED as object) as object, {
-        _: (key: string, subs?: Record<string, string | number>) =>
-          (lookUp(CATALOG, key) ?? key).replace(/__(\w+)__/g, (_whole, name: string) =>
-            String(subs?.[name] ?? ''),
-          ),
-      }),
-    ),
 ];
 
 let server: Server | undefined;

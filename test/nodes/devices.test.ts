@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import aqaraDeviceGet from '../../src/nodes/aqara-device-get';
-import aqaraDeviceOut from '../../src/nodes/aqara-device-out';
 import {
   CURTAIN_DID,
   OFFLINE_DID,
@@ -17,39 +13,13 @@ import {
   flowWith,
   harnessPerTest,
   helper,
-  lookUp,
+  missingCatalogKeys,
   nextMessage,
   node,
   NODES,
   seedRefreshToken,
   statuses,
 } from './support';
-
-const CATALOGS = join(__dirname, '../../nodes/locales/en-US');
-const missing = new Set<string>();
-
-/** RED._ for one device node: its own catalog from nodes/locales, as Node-RED builds it. */
-function withOwnCatalog(module: unknown, type: string): (RED: never) => unknown {
-  const catalog = JSON.parse(readFileSync(join(CATALOGS, `${type}.json`), 'utf8')) as Record<string, unknown>;
-  const _ = (key: string, subs?: Record<string, string | number>): string => {
-    const text = lookUp(catalog, key);
-    if (text === undefined) {
-      missing.add(key);
-      return key;
-    }
-    return text.replace(/__(\w+)__/g, (whole, name: string) =>
-      subs && Object.hasOwn(subs, name) ? String(subs[name]) : whole,
-    );
-  };
-  const load = module as (RED: object) => unknown;
-  return (RED: object) => load(Object.assign(Object.create(RED) as object, { _ }));
-}
-
-const ALL = [
-  ...NODES,
-  withOwnCatalog(aqaraDeviceGet, 'aqara-device-get'),
-  withOwnCatalog(aqaraDeviceOut, 'aqara-device-out'),
-];
 
 type Msg = Record<string, unknown>;
 
@@ -83,7 +53,7 @@ describe('aqara-device-get', () => {
       wires: [['out']],
       ...props,
     };
-    await helper.load(ALL, flowWith(h, [get]), credentials());
+    await helper.load(NODES, flowWith(h, [get]), credentials());
   }
 
   it('reads typed values in one call and shows the last value', async () => {
@@ -161,7 +131,7 @@ describe('aqara-device-out', () => {
       wires: [['out']],
       ...props,
     };
-    await helper.load(ALL, flowWith(h, [set]), credentials());
+    await helper.load(NODES, flowWith(h, [set]), credentials());
   }
 
   it('writes one value (boolean sent as "1") and outputs what was written', async () => {
@@ -220,6 +190,6 @@ describe('aqara-device-out', () => {
   });
 
   it('asked for no catalog key it lacks', () => {
-    assert.deepEqual([...missing], []);
+    assert.deepEqual([...missingCatalogKeys], []);
   });
 });

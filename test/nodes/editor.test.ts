@@ -6,6 +6,8 @@ import { runInNewContext } from 'node:vm';
 import {
   CONFIG_EDITOR_SETTINGS,
   KEEP_ALIVE_DAYS,
+  MIN_POLL_SECONDS,
+  POLL_SECONDS,
   RATE_LIMIT,
   REGIONS,
   TOKEN_STATUS_EDITOR_SETTINGS,
@@ -100,7 +102,9 @@ describe('editor files', () => {
       const help = new RegExp(`data-help-name="${type}">\\s*<p>[^<]+</p>`).exec(englishHelp(type));
       assert.ok(help, 'help starts with a one-line summary');
       if (FLOW_NODE_TYPES.includes(type)) {
-        assert.match(englishHelp(type), /<h3>Inputs<\/h3>\s*<dl class="message-properties">/);
+        // aqara-device-in takes no messages: its help has no Inputs section.
+        if (type !== 'aqara-device-in')
+          assert.match(englishHelp(type), /<h3>Inputs<\/h3>\s*<dl class="message-properties">/);
         assert.match(englishHelp(type), /<h3>Outputs<\/h3>\s*<dl class="message-properties">/);
       }
       assert.match(englishHelp(type), /<h3>Details<\/h3>/);
@@ -128,7 +132,8 @@ describe('editor files', () => {
       const def = definitionOf(type);
       assert.equal(def.category, 'Aqara');
       assert.equal(def.defaults.config.type, 'aqara-config');
-      assert.equal(def.inputs, 1);
+      // aqara-device-in starts flows (push or poll); every other flow node acts on a message.
+      assert.equal(def.inputs, type === 'aqara-device-in' ? 0 : 1, `${type} inputs`);
       assert.equal(def.outputs, 1);
       assert.ok(def.icon && existsSync(join(NODES_DIR, 'icons', def.icon)), `${type} icon`);
     }
@@ -201,6 +206,27 @@ describe('editor files', () => {
     for (const bad of ['2.5', '-1', 'many', '100001']) assert.ok(!limit.call({}, bad), bad);
   });
 
+  it('aqara-config validates the poll interval with the runtime rule: 0 (never) or at least the minimum', () => {
+    const { defaults } = definitionOf('aqara-config');
+    assert.equal(defaults.pollSeconds.value, POLL_SECONDS.fallback);
+    assert.deepEqual([MIN_POLL_SECONDS, POLL_SECONDS.max], [10, 86_400]);
+    const poll = defaults.pollSeconds.validate as NonNullable<PropertyDef['validate']>;
+    for (const ok of [undefined, '', '0', '10', '60', '86400', 30]) assert.ok(poll.call({}, ok), String(ok));
+    for (const bad of ['1', '9', '10.5', '-1', '86401', 'often']) assert.ok(!poll.call({}, bad), bad);
+  });
+
+  it('aqara-config makes the push secret in the browser, at least 128 bits, and shows it only in the URL', () => {
+    const text = html('aqara-config');
+    const bytes = /new Uint8Array\((\d+)\);\s*window\.crypto\.getRandomValues\(bytes\)/.exec(text);
+    assert.ok(bytes, 'the secret comes from crypto.getRandomValues');
+    assert.ok(Number(bytes[1]) * 8 >= 128, `${bytes[1]} bytes`);
+    assert.ok(!/Math\.random/.test(text), 'no guessable randomness');
+    // A hidden credential input, never a visible field; the copy button sits beside the URL.
+    assert.match(text, /<input type="hidden" id="node-config-input-pushSecret" \/>/);
+    assert.match(text, /id="node-config-aqara-push-copy"/);
+    assert.match(text, /'aqara\/push\/' \+ encodeURIComponent\(node\.id\) \+ '\/'/);
+  });
+
   it('aqara-token-status validates warn days (0 to 30, decimals) with the runtime rule', () => {
     const { defaults } = definitionOf('aqara-token-status');
     assert.equal(defaults.warnDays.value, WARN_DAYS.fallback);
@@ -223,6 +249,16 @@ describe('editor files', () => {
       if (file.endsWith('.html')) assert.doesNotMatch(text, /RED\.notify\(/, `${file}: RED.notify`);
     }
     assert.match(readFileSync(EDITOR_SCRIPT, 'utf8'), /RED\.notify\(\$\('<p\/>'\)\.text\(/);
+  });
+
+  it("the pickers' reload buttons ask the routes to bypass their listing cache", () => {
+    // Without refresh=1 the route answers from its cache (10 minutes), and reload would change nothing.
+    const scene = html('aqara-scene');
+    assert.match(scene, /data: fromAqara \? \{ config: configId, refresh: 1 \} : \{ config: configId \}/);
+    assert.match(scene, /reload'\)\.on\('click'[\s\S]{0,80}loadAccountScenes\(true, true\)/);
+    const shared = readFileSync(EDITOR_SCRIPT, 'utf8');
+    assert.match(shared, /data: refresh \? \{ config: id, refresh: 1 \} : \{ config: id \}/);
+    assert.match(shared, /-refresh'\)\.on\('click', function \(\) \{\s*load\(true\);/);
   });
 
   it('the icon is an SVG', () => {
