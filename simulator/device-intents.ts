@@ -1,4 +1,5 @@
 import { answer } from './codes';
+import { readPage } from './paging';
 import type { SimulatorDevice, SimulatorResourceDef } from './devices';
 import type { AqaraAnswer } from './types';
 
@@ -6,7 +7,6 @@ import type { AqaraAnswer } from './types';
 export const DEFAULT_RESOURCE_BATCH_LIMIT = 100;
 /** `query.device.info` takes at most this many dids. */
 export const MAX_DIDS = 100;
-const DEFAULT_PAGE_SIZE = 30;
 
 export interface DeviceIntentOptions {
   devices: SimulatorDevice[];
@@ -239,23 +239,6 @@ export class DeviceIntents {
     set('0.1.85', 2500 + wave);
     set('0.2.85', 5500 - wave * 2);
   }
-}
-
-interface Page {
-  pageNum: number;
-  pageSize: number;
-}
-
-function readPage(data: Record<string, unknown>): Page | undefined {
-  const pageNum = positiveInteger(data.pageNum, 1);
-  const pageSize = positiveInteger(data.pageSize, DEFAULT_PAGE_SIZE);
-  return pageNum !== undefined && pageSize !== undefined ? { pageNum, pageSize } : undefined;
-}
-
-function positiveInteger(value: unknown, fallback: number): number | undefined {
-  if (value === undefined || value === null) return fallback;
-  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' && Number.isInteger(number) && number >= 1 ? number : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { answer } from './codes';
+import { type Page, readPage } from './paging';
 import type { DeviceIntents } from './device-intents';
 import type { TokenLedger } from './state';
 import type {
@@ -32,9 +33,6 @@ export interface IntentHandlerOptions {
 
 /** A fixed past time for positions created without one: answers stay the same from run to run. */
 const POSITION_CREATED_AT = 1_597_375_298_048;
-
-/** Aqara's documented default page size for list intents. */
-const DEFAULT_PAGE_SIZE = 30;
 
 /** Parses a number a naive client would read as 7 seconds, to catch parseInt-style parsing. */
 const GARBAGE_EXPIRES_IN = '7 days';
@@ -164,24 +162,6 @@ export class IntentHandlers {
     if (typeof sceneId !== 'string' || sceneId === '') return 'invalid';
     return this.options.scenes.find((scene) => scene.sceneId === sceneId);
   }
-}
-
-interface Page {
-  pageNum: number;
-  pageSize: number;
-}
-
-function readPage(data: Record<string, unknown>): Page | undefined {
-  const pageNum = positiveInteger(data.pageNum, 1);
-  const pageSize = positiveInteger(data.pageSize, DEFAULT_PAGE_SIZE);
-  return pageNum !== undefined && pageSize !== undefined ? { pageNum, pageSize } : undefined;
-}
-
-/** Numeric strings are accepted because Aqara's own examples send some numbers as strings. */
-function positiveInteger(value: unknown, fallback: number): number | undefined {
-  if (value === undefined || value === null) return fallback;
-  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof number === 'number' && Number.isInteger(number) && number >= 1 ? number : undefined;
 }
 
 function paged<T>(items: T[], page: Page): { data: T[]; totalCount: number } {
