@@ -10,6 +10,7 @@ interface DeviceOutDef extends NodeDef {
   config?: unknown;
   device?: unknown;
   resource?: unknown;
+  undocumentedAccess?: unknown;
 }
 
 const TYPE = 'aqara-device-out' as const;
@@ -21,6 +22,7 @@ export = function (RED: NodeAPI): void {
   function setUp(node: Node, def: DeviceOutDef): void {
     const deviceProperty = typeof def.device === 'string' ? def.device : '';
     const resourceProperty = typeof def.resource === 'string' ? def.resource : '';
+    const writeOptions = { undocumentedAccess: def.undocumentedAccess === true };
     const config = attachToConfig(RED, node, def.config, t('aqara-device-out.status.no-config'));
     let closed = false;
     const show = (status: NodeStatus): void => {
@@ -47,7 +49,7 @@ export = function (RED: NodeAPI): void {
       }
       // Writes are checked against the model's definitions before anything is sent; a lost answer
       // is reported as "may have been applied" and never sent again.
-      service.write(did, values).then(
+      service.write(did, values, writeOptions).then(
         (result) => {
           msg.payload = result;
           show(valueStatus(Object.values(result.written), text));

@@ -189,6 +189,26 @@ describe('aqara-device-out', () => {
     assert.equal(h.sim.callCount('write.resource.device'), 1);
   });
 
+  it('an undocumented access code (7) is refused unless the node opts in; read-only stays refused', async () => {
+    await load({ device: PLUG_DID, resource: '8.0.2030' });
+    assert.match(await failure('set', { payload: 1 }), /8\.0\.2030.*access 7.*undocumented access/);
+    assert.equal(h.sim.callCount('write.resource.device'), 0, 'nothing written without the option');
+    await helper.unload();
+    await load({ device: PLUG_DID, resource: '8.0.2030', undocumentedAccess: true });
+    const out = outcome();
+    node('set').receive({ payload: 0 });
+    const { port, msg } = await out;
+    assert.equal(port, 'out');
+    assert.deepEqual((msg.payload as { written: Msg }).written, { '8.0.2030': '0' });
+    assert.equal(h.sim.devices.value(PLUG_DID, '8.0.2030'), '0');
+    assert.match(await failure('set', { payload: 2 }), /8\.0\.2030.*out of range/, 'range still checked');
+    assert.match(
+      await failure('set', { payload: { '0.12.85': 1 } }),
+      /0\.12\.85.*cannot be checked/,
+      'no definition at all still blocks the write',
+    );
+  });
+
   it('asked for no catalog key it lacks', () => {
     assert.deepEqual([...missingCatalogKeys], []);
   });

@@ -69,6 +69,15 @@ describe('resource values: typing and write checks on real-shaped definitions', 
       String((checkWrite(1, seven, 'r') as { reason: string }).reason),
       /cannot be checked.*access 7/,
     );
+    assert.deepEqual(checkWrite(1, seven, 'r', { undocumentedAccess: true }), { ok: true, value: '1' });
+    assert.match(
+      String((checkWrite(3, seven, 'r', { undocumentedAccess: true }) as { reason: string }).reason),
+      /out of range/,
+    );
+    assert.match(
+      String((checkWrite(1, ro, 'r', { undocumentedAccess: true }) as { reason: string }).reason),
+      /read-only/,
+    );
     const codes = def({ access: 2, enums: '00,01,02', minValue: 'null', maxValue: 'null' });
     assert.deepEqual(checkWrite('01', codes, 'r'), { ok: true, value: '01' });
     assert.match(String((checkWrite(1, codes, 'r') as { reason: string }).reason), /not one of 00, 01, 02/);

@@ -10,6 +10,7 @@ import { AqaraError, isAqaraError } from '../errors';
 import type { IntentCaller } from './caller';
 import {
   checkWrite,
+  type WriteCheckOptions,
   isWriteOnly,
   parseDefinition,
   type ResourceDefinition,
@@ -291,7 +292,11 @@ export class DeviceService {
    * model lacks, one without a usable definition, not writable, out of range or not one of the enums
    * is refused naming the resource, and nothing at all is sent. A lost answer is never retried.
    */
-  async write(did: string, values: Readonly<Record<string, unknown>>): Promise<DeviceWrite> {
+  async write(
+    did: string,
+    values: Readonly<Record<string, unknown>>,
+    options: WriteCheckOptions = {},
+  ): Promise<DeviceWrite> {
     const entries = Object.entries(values);
     if (entries.length === 0) throw new AqaraError('nothing to write: no resource given', { kind: 'caller' });
     const device = await this.device(did);
@@ -309,7 +314,7 @@ export class DeviceService {
         );
         continue;
       }
-      const check = checkWrite(value, def, `resource ${resourceId} (${def.name})`);
+      const check = checkWrite(value, def, `resource ${resourceId} (${def.name})`, options);
       if (check.ok) written[resourceId] = check.value;
       else problems.push(check.reason);
     }

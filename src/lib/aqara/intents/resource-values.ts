@@ -81,12 +81,25 @@ export function isWriteOnly(definition: ResourceDefinition): boolean {
 
 export type WriteCheck = { ok: true; value: string } | { ok: false; reason: string };
 
+export interface WriteCheckOptions {
+  /**
+   * The user's own decision that access codes Aqara does not document (3, 7, "null") may be written:
+   * some real switches carry 7 on resources that do take writes. Range and enums are still checked.
+   */
+  undocumentedAccess?: boolean;
+}
+
 /**
  * The string to send for a value, or why it may not be sent. `label` names the resource in the reason.
- * Only documented access codes 1 and 2 are writable: for 3, 7 or "null" nobody can say, so the write
- * is refused with that reason rather than sent on a guess.
+ * Only documented access codes 1 and 2 are writable: for 3, 7 or "null" nobody can say, so unless the
+ * user opted in the write is refused with that reason rather than sent on a guess.
  */
-export function checkWrite(value: unknown, definition: ResourceDefinition, label: string): WriteCheck {
+export function checkWrite(
+  value: unknown,
+  definition: ResourceDefinition,
+  label: string,
+  options: WriteCheckOptions = {},
+): WriteCheck {
   let text: string;
   if (typeof value === 'boolean') text = value ? '1' : '0';
   else if (typeof value === 'number') {
@@ -100,10 +113,10 @@ export function checkWrite(value: unknown, definition: ResourceDefinition, label
   }
   const access = definition.access;
   if (access === 0) return { ok: false, reason: `${label} is read-only` };
-  if (access !== 1 && access !== 2) {
+  if (access !== 1 && access !== 2 && !options.undocumentedAccess) {
     return {
       ok: false,
-      reason: `${label} cannot be checked: Aqara gives it access ${JSON.stringify(access)}, which is not documented as writable`,
+      reason: `${label} cannot be checked: Aqara gives it access ${JSON.stringify(access)}, which is not documented as writable (the node's "undocumented access" option sends it anyway)`,
     };
   }
   if (definition.enums) {
