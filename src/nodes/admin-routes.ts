@@ -1,11 +1,16 @@
-import { isAqaraError } from '../lib/aqara/errors';
+import { listAccountScenesShared } from '../lib/aqara/intents/scenes';
 import { isRecord } from '../lib/is-record';
 import { checkRefreshToken } from '../lib/tokens/refresh-token-format';
-import { logText, TokenStoreError } from '../lib/tokens/store';
-import { ConfigProblemError } from './config-spec';
-import { listAccountScenesShared, SceneCatalogError } from '../lib/aqara/intents/scenes';
-import { type DeployedConfig, deployedConfigs, findDeployedConfig } from './config-registry';
-import { LISTING_TTL_MS, listingCacheFor, wantsRefresh } from './listing-cache';
+import {
+  type ErrorBody,
+  errorName,
+  invalid,
+  type Outcome,
+  reply,
+  replyWithListing,
+  withConfig,
+} from './admin-replies';
+import { LISTING_TTL_MS } from './listing-cache';
 import type { AdminErrorHandler, AdminHandler, AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
@@ -22,40 +27,6 @@ import type { AdminErrorHandler, AdminHandler, AdminRequest, AdminResponse, Node
  */
 const ROUTES_MARK = Symbol.for('@metron/node-red-aqara-cloud:admin-routes');
 
-/** A write lock that outlasted a paste's wait passes within moments. */
-const RETRY_AFTER_SECONDS = 5;
-
-interface ErrorBody {
-  error: string;
-  code: string;
-  details: string;
-}
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; status: number; body: ErrorBody };
-
-function fail<T>(status: number, error: string, code: string, details: string): Outcome<T> {
-  return { ok: false, status, body: { error, code, details } };
-}
-
-function invalid<T>(details: string): Outcome<T> {
-  return fail(400, 'Invalid request body', 'INVALID_REQUEST', details);
-}
-
-function configNotFound<T>(details: string): Outcome<T> {
-  return fail(404, 'Config node not found', 'CONFIG_NOT_FOUND', details);
-}
-
-/** What an unexpected failure is called in the log: its class, never its text. */
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
-}
-
-export function reply(res: AdminResponse, status: number, body: unknown): void {
-  // Token status and errors describe secrets' state; no proxy or browser should keep them.
-  res.set('Cache-Control', 'no-store');
-  res.status(status).json(body);
-}
-
 /** `application/json`, with or without parameters such as charset; nothing else. */
 function isJsonContentType(header: string | string[] | undefined): boolean {
   const value = Array.isArray(header) ? header[0] : header;
@@ -67,54 +38,6 @@ function isJsonContentType(header: string | string[] | undefined): boolean {
 function readRefreshToken(body: Record<string, unknown>): Outcome<string> {
   const check = checkRefreshToken(Object.hasOwn(body, 'refresh_token') ? body.refresh_token : undefined);
   return check.ok ? { ok: true, value: check.token } : invalid(check.problem);
-}
-
-/** `config` from the JSON body, else from the query string; absent or empty means "the only one". */
-export function readConfigId(req: AdminRequest): Outcome<string | undefined> {
-  const body = req.body;
-  const raw = isRecord(body) && Object.hasOwn(body, 'config') ? body.config : req.query.config;
-  if (raw === undefined || raw === null || raw === '') return { ok: true, value: undefined };
-  if (typeof raw !== 'string')
-    return invalid('config must be a single string: the id of an aqara-config node');
-  return { ok: true, value: raw.trim() };
-}
-
-/** The deployed config named by id, or the only deployed one when no id was given. */
-export function pickConfig(id: string | undefined): Outcome<DeployedConfig> {
-  if (id !== undefined) {
-    const config = findDeployedConfig(id);
-    if (config) return { ok: true, value: config };
-    return configNotFound('no deployed aqara-config node has this id - deploy the config first');
-  }
-  const all = deployedConfigs();
-  if (all.length === 1) return { ok: true, value: all[0] };
-  if (all.length === 0) return configNotFound('no aqara-config node is deployed - deploy one first');
-  const list = all.map((config) => `${config.id} (${config.label})`).join(', ');
-  return fail(
-    400,
-    'Config node required',
-    'CONFIG_REQUIRED',
-    `${all.length} aqara-config nodes are deployed; say which one with "config": ${list}`,
-  );
-}
-
-/** Errors thrown while acting on a config: its settings are unusable, or the token database failed. */
-export function replyToFailure(RED: NodeAPI, res: AdminResponse, error: unknown): void {
-  if (error instanceof ConfigProblemError) {
-    reply(res, 409, { error: 'Config node not usable', code: 'CONFIG_INVALID', details: error.message });
-  } else if (error instanceof TokenStoreError && error.locked) {
-    // Another process still held the write lock after a few seconds: worth trying again shortly.
-    RED.log.warn(RED._('aqara-config.log.route-storage', { reason: logText(error) }));
-    res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    reply(res, 503, { error: 'Token storage busy', code: 'STORAGE_BUSY', details: error.message });
-  } else if (isAqaraError(error) && error.kind === 'storage') {
-    RED.log.error(RED._('aqara-config.log.route-storage', { reason: logText(error) }));
-    reply(res, 500, { error: 'Token storage failed', code: 'STORAGE_ERROR', details: error.message });
-  } else {
-    // Unknown failures are logged by name only: their text was not written with secrecy in mind.
-    RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
-    reply(res, 500, { error: 'Internal error', code: 'INTERNAL_ERROR', details: 'see the Node-RED log' });
-  }
 }
 
 async function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
@@ -132,28 +55,14 @@ async function postRefreshToken(RED: NodeAPI, req: AdminRequest, res: AdminRespo
     ? readRefreshToken(body)
     : invalid<string>('request body must be a JSON object');
   if (!token.ok) return reply(res, token.status, token.body);
-  const id = readConfigId(req);
-  if (!id.ok) return reply(res, id.status, id.body);
-  const config = pickConfig(id.value);
-  if (!config.ok) return reply(res, config.status, config.body);
-  try {
-    const { updatedAt } = await config.value.setRefreshToken(token.value);
+  await withConfig(RED, req, res, async (config) => {
+    const { updatedAt } = await config.setRefreshToken(token.value);
     reply(res, 200, { message: 'Refresh token updated successfully', updated_at: updatedAt.toISOString() });
-  } catch (error) {
-    replyToFailure(RED, res, error);
-  }
+  });
 }
 
-function getTokenStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): void {
-  const id = readConfigId(req);
-  if (!id.ok) return reply(res, id.status, id.body);
-  const config = pickConfig(id.value);
-  if (!config.ok) return reply(res, config.status, config.body);
-  try {
-    reply(res, 200, config.value.tokenStatus());
-  } catch (error) {
-    replyToFailure(RED, res, error);
-  }
+function getTokenStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  return withConfig(RED, req, res, (config) => reply(res, 200, config.tokenStatus()));
 }
 
 /**
@@ -161,37 +70,16 @@ function getTokenStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): vo
  * access token, refresh and quota guard apply). Aqara's answers become words for the dialog:
  * AqaraError messages name Aqara's code and text and never carry a secret.
  */
-async function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
-  const id = readConfigId(req);
-  if (!id.ok) return reply(res, id.status, id.body);
-  const config = pickConfig(id.value);
-  if (!config.ok) return reply(res, config.status, config.body);
-  try {
-    // Each listing can cost up to 100 calls of the app's quota: kept 10 minutes (listing-cache.ts).
-    const manager = config.value.tokenManager();
-    const listing = await listingCacheFor(manager).get(
-      'scenes',
-      LISTING_TTL_MS,
-      wantsRefresh(req.query.refresh),
-      () => listAccountScenesShared(manager),
-    );
-    reply(res, 200, {
-      ...listing.value,
-      listedAt: new Date(listing.at).toISOString(),
-      ...(listing.refreshRefused ? { refreshRefused: 'refreshed less than a minute ago' } : {}),
-    });
-  } catch (error) {
-    if (isAqaraError(error) && error.kind === 'not_configured') {
-      reply(res, 409, { error: 'No refresh token', code: 'TOKEN_NOT_CONFIGURED', details: error.message });
-    } else if ((isAqaraError(error) && error.kind !== 'storage') || error instanceof SceneCatalogError) {
-      RED.log.warn(
-        RED._('aqara-config.log.route-scenes-failed', { name: config.value.label, reason: error.message }),
-      );
-      reply(res, 502, { error: 'Aqara request failed', code: 'AQARA_ERROR', details: error.message });
-    } else {
-      replyToFailure(RED, res, error);
-    }
-  }
+function getScenes(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  // Each listing can cost up to 100 calls of the app's quota: kept 10 minutes (listing-cache.ts).
+  return replyWithListing(
+    RED,
+    req,
+    res,
+    { key: 'scenes', ttlMs: LISTING_TTL_MS },
+    (manager) => listAccountScenesShared(manager),
+    (scenes) => scenes,
+  );
 }
 
 /**
@@ -289,9 +177,11 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
     });
   });
-  app.get('/aqara/token-status', RED.auth.needsPermission('aqara-config.read'), (req, res) =>
-    getTokenStatus(RED, req, res),
-  );
+  app.get('/aqara/token-status', RED.auth.needsPermission('aqara-config.read'), (req, res) => {
+    getTokenStatus(RED, req, res).catch((error: unknown) => {
+      RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
+    });
+  });
   app.get('/aqara/scenes', RED.auth.needsPermission('aqara-config.read'), (req, res) => {
     // getScenes answers every failure itself; this only keeps a broken connection from becoming an
     // unhandled rejection, which would stop Node-RED.

@@ -3,7 +3,7 @@ import { isSceneNotFound, runScene } from '../lib/aqara/intents/scenes';
 import { attachToConfig } from './config-node';
 import { ConfigProblemError } from './config-spec';
 import { resolveScene, SceneChoiceError, type ResolvedScene } from './scenes';
-import { shortStatusText } from './node-status';
+import { aqaraFailureKey, shortStatusText } from './node-status';
 import type { Node, NodeAPI, NodeDef, NodeStatus, Translate } from './types';
 
 interface AqaraSceneDef extends NodeDef {
@@ -19,24 +19,7 @@ function failureStatusKey(error: unknown): string {
   if (error instanceof SceneChoiceError) return error.reason === 'missing' ? 'no-scene' : 'unknown-scene';
   if (!isAqaraError(error)) return 'failed';
   if (isSceneNotFound(error)) return 'unknown-scene';
-  if (error.code === 429) return 'rate-limited';
-  switch (error.kind) {
-    case 'not_configured':
-      return 'no-token';
-    case 'refresh_token':
-      return 'token-expired';
-    case 'app_credentials':
-    case 'access_token':
-      return 'auth-error';
-    case 'transient':
-      return error.answerLost ? 'no-answer' : 'unreachable';
-    case 'caller':
-      return 'bad-request';
-    case 'rejected':
-      return 'refused';
-    case 'storage':
-      return 'storage-error';
-  }
+  return aqaraFailureKey(error, 'bad-request');
 }
 
 export = function (RED: NodeAPI): void {

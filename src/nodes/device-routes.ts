@@ -1,10 +1,9 @@
-import { isAqaraError } from '../lib/aqara/errors';
 import type { ResourceDefinition } from '../lib/aqara/intents/devices';
 import { listPositions } from '../lib/aqara/intents/positions';
 import { quotaGuardOf } from '../lib/aqara/rate-limiter';
-import { pickConfig, readConfigId, reply, replyToFailure } from './admin-routes';
+import { readConfigId, reply, replyWithListing, withConfig } from './admin-replies';
 import { deviceServiceFor } from './device-services';
-import { DEFINITIONS_TTL_MS, LISTING_TTL_MS, listingCacheFor, wantsRefresh } from './listing-cache';
+import { DEFINITIONS_TTL_MS, LISTING_TTL_MS } from './listing-cache';
 import type { AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
@@ -27,68 +26,34 @@ export interface DeviceEntry {
   positionName: string;
 }
 
-export interface ResourceEntry {
-  resourceId: string;
-  name: string;
-  description: string;
-  access: number | string | null;
-  unit: number | string | null;
-  minValue: number | null;
-  maxValue: number | null;
-  enums: string[] | null;
+/** A definition as the editor gets it: the model is the request's. */
+export type ResourceEntry = Omit<ResourceDefinition, 'model'>;
+
+function toEntry({ model: _model, ...entry }: ResourceDefinition): ResourceEntry {
+  return entry;
 }
 
-function toEntry(def: ResourceDefinition): ResourceEntry {
-  const { resourceId, name, description, access, unit, minValue, maxValue, enums } = def;
-  return { resourceId, name, description, access, unit, minValue, maxValue, enums };
-}
-
-/** Aqara's failures as the scene route answers them: 409 without a token, 502 when Aqara refused. */
-function replyToAqaraFailure(RED: NodeAPI, res: AdminResponse, label: string, error: unknown): void {
-  if (isAqaraError(error) && error.kind === 'not_configured') {
-    reply(res, 409, { error: 'No refresh token', code: 'TOKEN_NOT_CONFIGURED', details: error.message });
-  } else if (isAqaraError(error) && error.kind !== 'storage') {
-    RED.log.warn(RED._('aqara-config.log.route-scenes-failed', { name: label, reason: error.message }));
-    reply(res, 502, { error: 'Aqara request failed', code: 'AQARA_ERROR', details: error.message });
-  } else {
-    replyToFailure(RED, res, error);
-  }
-}
-
-async function getDevices(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
-  const id = readConfigId(req);
-  if (!id.ok) return reply(res, id.status, id.body);
-  const config = pickConfig(id.value);
-  if (!config.ok) return reply(res, config.status, config.body);
-  try {
-    const manager = config.value.tokenManager();
-    const service = deviceServiceFor(manager);
-    const listing = await listingCacheFor(manager).get(
-      'devices',
-      LISTING_TTL_MS,
-      wantsRefresh(req.query.refresh),
-      async (forced): Promise<DeviceEntry[]> => {
-        const devices = await service.listDevices(forced);
-        const positions = await listPositions(manager);
-        return devices.map((device) => ({
-          did: device.did,
-          name: device.name,
-          model: device.model,
-          modelType: device.modelType,
-          state: device.state,
-          positionId: device.positionId,
-          positionName: positions.get(device.positionId)?.positionName ?? device.positionId,
-        }));
-      },
-    );
-    reply(res, 200, {
-      devices: listing.value,
-      listedAt: new Date(listing.at).toISOString(),
-      ...(listing.refreshRefused ? { refreshRefused: 'refreshed less than a minute ago' } : {}),
-    });
-  } catch (error) {
-    replyToAqaraFailure(RED, res, config.value.label, error);
-  }
+function getDevices(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  return replyWithListing(
+    RED,
+    req,
+    res,
+    { key: 'devices', ttlMs: LISTING_TTL_MS },
+    async (manager, forced): Promise<DeviceEntry[]> => {
+      const devices = await deviceServiceFor(manager).listDevices(forced);
+      const positions = await listPositions(manager);
+      return devices.map((device) => ({
+        did: device.did,
+        name: device.name,
+        model: device.model,
+        modelType: device.modelType,
+        state: device.state,
+        positionId: device.positionId,
+        positionName: positions.get(device.positionId)?.positionName ?? device.positionId,
+      }));
+    },
+    (devices) => ({ devices }),
+  );
 }
 
 async function getResources(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
@@ -102,40 +67,22 @@ async function getResources(RED: NodeAPI, req: AdminRequest, res: AdminResponse)
       details: 'model is required (a device model such as lumi.switch.b2nacn02)',
     });
   }
-  const config = pickConfig(id.value);
-  if (!config.ok) return reply(res, config.status, config.body);
-  try {
-    const manager = config.value.tokenManager();
-    const service = deviceServiceFor(manager);
-    const listing = await listingCacheFor(manager).get(
-      `resources:${model}`,
-      DEFINITIONS_TTL_MS,
-      wantsRefresh(req.query.refresh),
-      async (forced) => (await service.resourceDefinitions(model, forced)).map(toEntry),
-    );
-    reply(res, 200, {
-      model,
-      resources: listing.value,
-      listedAt: new Date(listing.at).toISOString(),
-      ...(listing.refreshRefused ? { refreshRefused: 'refreshed less than a minute ago' } : {}),
-    });
-  } catch (error) {
-    replyToAqaraFailure(RED, res, config.value.label, error);
-  }
+  await replyWithListing(
+    RED,
+    req,
+    res,
+    { key: `resources:${model}`, ttlMs: DEFINITIONS_TTL_MS },
+    async (manager, forced) =>
+      (await deviceServiceFor(manager).resourceDefinitions(model, forced)).map(toEntry),
+    (resources) => ({ model, resources }),
+  );
 }
 
-function getQuota(RED: NodeAPI, req: AdminRequest, res: AdminResponse): void {
-  const id = readConfigId(req);
-  if (!id.ok) return reply(res, id.status, id.body);
-  const config = pickConfig(id.value);
-  if (!config.ok) return reply(res, config.status, config.body);
-  try {
-    const guard = quotaGuardOf(config.value.tokenManager());
-    if (!guard) return reply(res, 200, { guarded: false });
-    reply(res, 200, { guarded: true, ...guard.usage() });
-  } catch (error) {
-    replyToFailure(RED, res, error);
-  }
+function getQuota(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  return withConfig(RED, req, res, (config) => {
+    const guard = quotaGuardOf(config.tokenManager());
+    reply(res, 200, guard ? { guarded: true, ...guard.usage() } : { guarded: false });
+  });
 }
 
 /** Adds the routes once per admin app; called right after the other admin routes are added. */
@@ -156,7 +103,7 @@ export function registerDeviceRoutes(RED: NodeAPI): void {
   app.get('/aqara/resources', RED.auth.needsPermission('aqara-config.read'), (req, res) => {
     getResources(RED, req, res).catch(unexpected);
   });
-  app.get('/aqara/quota', RED.auth.needsPermission('aqara-config.read'), (req, res) =>
-    getQuota(RED, req, res),
-  );
+  app.get('/aqara/quota', RED.auth.needsPermission('aqara-config.read'), (req, res) => {
+    getQuota(RED, req, res).catch(unexpected);
+  });
 }

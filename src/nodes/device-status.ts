@@ -1,6 +1,6 @@
 import { isAqaraError } from '../lib/aqara/errors';
 import { DeviceInputError, type NodeText } from './device-input';
-import { shortStatusText } from './node-status';
+import { aqaraFailureKey, shortStatusText } from './node-status';
 import type { NodeStatus } from './types';
 
 /** A few words for a device node's red status; the full text goes to done(err). */
@@ -9,26 +9,8 @@ function failureKey(error: unknown): string {
   if (!isAqaraError(error)) return 'failed';
   if (error.code === 602) return 'offline';
   if (error.code === 612) return 'gateway-silent';
-  if (error.code === 429) return 'rate-limited';
-  if (error.answerLost) return 'no-answer';
   if (error.intent === 'query.device.info' && error.kind === 'caller') return 'unknown-device';
-  switch (error.kind) {
-    case 'not_configured':
-      return 'no-token';
-    case 'refresh_token':
-      return 'token-expired';
-    case 'app_credentials':
-    case 'access_token':
-      return 'auth-error';
-    case 'transient':
-      return 'unreachable';
-    case 'caller':
-      return 'refused';
-    case 'rejected':
-      return 'refused';
-    case 'storage':
-      return 'storage-error';
-  }
+  return aqaraFailureKey(error, 'refused');
 }
 
 export function deviceFailureStatus(error: unknown, { type, t }: NodeText): NodeStatus {

@@ -1,3 +1,4 @@
+import type { AqaraError } from '../lib/aqara/errors';
 import type { TokenState } from '../lib/tokens/manager';
 import type { ConfigProblem } from './config-spec';
 import type { Node, NodeStatus, Translate } from './types';
@@ -71,5 +72,31 @@ export class StatusFanout {
   /** Forgets every user, so a closed config node keeps no reference to the nodes of an old deploy. */
   clear(): void {
     this.users.clear();
+  }
+}
+
+/**
+ * The few words every flow node shows for an Aqara failure (its details go to done(err)). `callerKey`
+ * is the node's own word for a request refused before or by Aqara as malformed.
+ */
+export function aqaraFailureKey(error: AqaraError, callerKey: string): string {
+  if (error.code === 429) return 'rate-limited';
+  if (error.answerLost) return 'no-answer';
+  switch (error.kind) {
+    case 'not_configured':
+      return 'no-token';
+    case 'refresh_token':
+      return 'token-expired';
+    case 'app_credentials':
+    case 'access_token':
+      return 'auth-error';
+    case 'transient':
+      return 'unreachable';
+    case 'caller':
+      return callerKey;
+    case 'rejected':
+      return 'refused';
+    case 'storage':
+      return 'storage-error';
   }
 }

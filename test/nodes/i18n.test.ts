@@ -184,8 +184,22 @@ describe('every message key the code uses is in the catalogs', () => {
     // The two keys built at run time: the status of a failed scene run, and of an unusable config.
     assert.ok(source('aqara-scene.ts').includes('t(`aqara-scene.status.${failureStatusKey(error)}`)'));
     assert.ok(source('node-status.ts').includes('t(`aqara-config.status.${problem}`)'));
+    // A failure's status key: the node's own words, then the Aqara failures every node shares (with the
+    // node's word for a refused request passed in).
+    const shared = returnedLiterals(source('node-status.ts'), 'aqaraFailureKey');
+    const failureKeys = (file: string, fn: string, type: string): string[] => {
+      const callerKey = /aqaraFailureKey\(error, '([\w-]+)'\)/.exec(source(file));
+      assert.ok(callerKey, `${file} passes its word for a refused request`);
+      return [...returnedLiterals(source(file), fn), ...shared, callerKey[1]].map(
+        (k) => `${type}.status.${k}`,
+      );
+    };
+    assert.ok(source('device-status.ts').includes('t(`${type}.status.${failureKey(error)}`)'));
     const dynamic = [
-      ...returnedLiterals(source('aqara-scene.ts'), 'failureStatusKey').map((k) => `aqara-scene.status.${k}`),
+      ...failureKeys('aqara-scene.ts', 'failureStatusKey', 'aqara-scene'),
+      ...failureKeys('device-status.ts', 'failureKey', 'aqara-device-get'),
+      ...failureKeys('device-status.ts', 'failureKey', 'aqara-device-out'),
+      ...failureKeys('device-status.ts', 'failureKey', 'aqara-device-in'),
       ...unionLiterals(source('config-spec.ts'), 'ConfigProblem').map((k) => `aqara-config.status.${k}`),
     ];
     assert.ok(dynamic.length >= 15, `the source parsers found only ${dynamic.join()}`);
