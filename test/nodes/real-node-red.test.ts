@@ -208,7 +208,16 @@ describe('in a real Node-RED with adminAuth', () => {
         details: 'request body is not valid JSON',
       });
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // A reload logs "Started flows" after everything the bad bodies could have logged: once that line
+    // is in, the log of the requests above is complete.
+    const reload = await call('POST', 'flows', {
+      user: 'admin',
+      type: 'application/json',
+      body: '[]',
+      headers: { 'Node-RED-Deployment-Type': 'reload' },
+    });
+    assert.ok(reload.status >= 200 && reload.status < 300, `reload answered ${reload.status}`);
+    await red.waitForLine(/\[info\] Started flows/, { since: mark, timeoutMs: 30_000 });
     assert.ok(!red.output().split('\n').slice(mark).join('\n').includes('secret-in-bad-json'));
   });
 
