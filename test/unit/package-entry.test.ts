@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,5 +53,21 @@ describe('package entry points', () => {
     for (const name of ['AqaraClient', 'TokenManager', 'TokenStore', 'signRequest', 'resolveBaseUrl']) {
       assert.equal(typeof entry[name], 'function', name);
     }
+  });
+
+  it('loading every node file loads none of the runtime dependencies: they wait for the first config', () => {
+    // A fresh process, so nothing another test loaded counts. Node-RED loads every node file when it
+    // starts, with or without Aqara flows; axios alone costs 100-250 ms of that start.
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `for (const file of ${JSON.stringify(NODE_TYPES.map((type) => join(ROOT, 'nodes', `${type}.js`)))}) require(file);
+        const names = Object.keys(require.cache).filter((m) => m.includes('node_modules')).map((m) => m.split('node_modules/').pop().split('/')[0]);
+        process.stdout.write(JSON.stringify([...new Set(names)]));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.deepEqual(JSON.parse(loaded), []);
   });
 });

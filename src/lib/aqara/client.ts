@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance, CreateAxiosDefaults } from 'axios';
 import { silentLogger, type Logger } from '../logger';
 import { AqaraError, kindOfAqaraCode, type AqaraErrorKind } from './errors';
 import { createNonce } from './nonce';
@@ -94,6 +94,16 @@ interface RawAnswer {
 }
 
 /**
+ * axios and what it pulls in take 100–250 ms to load, and Node-RED loads every node module when it
+ * starts, flows or not: so they load when the first client is made, not with the package.
+ */
+function createAxios(config: CreateAxiosDefaults): AxiosInstance {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded late on purpose, see above
+  const axios = require('axios') as typeof import('axios');
+  return axios.default.create(config);
+}
+
+/**
  * The only place that signs and speaks HTTP to Aqara. It knows nothing about token lifetimes:
  * it sends one request and turns every outcome into either an AqaraResponse (code 0) or a clean
  * AqaraError that carries no secret and no raw axios error (those hold the request headers,
@@ -152,7 +162,7 @@ export class AqaraClient {
     const transport = createTransport(new URL(`${this.baseUrl}${API_PATH}`));
     this.#agent = transport.agent;
     this.#proxy = transport.proxy;
-    this.#http = axios.create({
+    this.#http = createAxios({
       baseURL: this.baseUrl,
       adapter: 'http',
       httpAgent: this.#agent,

@@ -1,9 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { HttpProxyAgent } from 'http-proxy-agent';
-import { HttpsProxyAgent } from 'https-proxy-agent';
-import { getProxyForUrl } from 'proxy-from-env';
+import type { HttpsProxyAgent } from 'https-proxy-agent';
 import { AqaraError } from './errors';
 
 /**
@@ -47,7 +45,7 @@ export interface Transport {
  * Read once, when the client is made: Node-RED reads its environment once too.
  */
 export function proxyFor(target: URL): ProxyRoute | undefined {
-  const configured = getProxyForUrl(target);
+  const configured = proxyModules().proxyFromEnv.getProxyForUrl(target);
   if (configured === '') return undefined;
   let url: URL;
   try {
@@ -81,29 +79,62 @@ export function createTransport(target: URL): Transport {
   }
   // HTTPS goes through a CONNECT tunnel, so the proxy sees neither headers nor body; plain HTTP
   // (a custom base URL) is forwarded as proxies expect it. Both pool and cap like direct agents.
-  const agent = secure ? new TunnelAgent(proxy.url, options) : new HttpProxyAgent(proxy.url, options);
+  const agent = secure
+    ? new (tunnelAgentClass())(proxy.url, options)
+    : new (proxyModules().httpProxyAgent.HttpProxyAgent)(proxy.url, options);
   return { agent, proxy };
 }
+
+/**
+ * The proxy libraries load only when a transport is made (they cost start-up time in every
+ * Node-RED that has the package installed, flows or not), once.
+ */
+interface ProxyModules {
+  proxyFromEnv: typeof import('proxy-from-env');
+  httpProxyAgent: typeof import('http-proxy-agent');
+  httpsProxyAgent: typeof import('https-proxy-agent');
+}
+let loaded: ProxyModules | undefined;
+
+function proxyModules(): ProxyModules {
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded late on purpose, see above */
+  loaded ??= {
+    proxyFromEnv: require('proxy-from-env') as typeof import('proxy-from-env'),
+    httpProxyAgent: require('http-proxy-agent') as typeof import('http-proxy-agent'),
+    httpsProxyAgent: require('https-proxy-agent') as typeof import('https-proxy-agent'),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return loaded;
+}
+
+type TunnelAgentClass = new (
+  proxy: URL,
+  options: ConstructorParameters<typeof HttpsProxyAgent<string>>[1],
+) => HttpsProxyAgent<string>;
+let tunnelAgent: TunnelAgentClass | undefined;
 
 /**
  * https-proxy-agent hands a refused CONNECT's answer to the request as if Aqara had sent it; a
  * refusal is the proxy's, so it becomes an error of its own that names the status.
  */
-class TunnelAgent extends HttpsProxyAgent<string> {
-  override async connect(
-    req: http.ClientRequest,
-    opts: Parameters<HttpsProxyAgent<string>['connect']>[1],
-  ): Promise<Socket> {
-    let status = 0;
-    req.once('proxyConnect', (answer: { statusCode: number }) => {
-      status = answer.statusCode;
-    });
-    const socket = await super.connect(req, opts);
-    if (status === 200) return socket;
-    socket.destroy();
-    throw Object.assign(new Error(`proxy answered CONNECT with HTTP ${status}`), {
-      code: PROXY_REFUSED,
-      status,
-    });
-  }
+function tunnelAgentClass(): TunnelAgentClass {
+  tunnelAgent ??= class TunnelAgent extends proxyModules().httpsProxyAgent.HttpsProxyAgent<string> {
+    override async connect(
+      req: http.ClientRequest,
+      opts: Parameters<HttpsProxyAgent<string>['connect']>[1],
+    ): Promise<Socket> {
+      let status = 0;
+      req.once('proxyConnect', (answer: { statusCode: number }) => {
+        status = answer.statusCode;
+      });
+      const socket = await super.connect(req, opts);
+      if (status === 200) return socket;
+      socket.destroy();
+      throw Object.assign(new Error(`proxy answered CONNECT with HTTP ${status}`), {
+        code: PROXY_REFUSED,
+        status,
+      });
+    }
+  };
+  return tunnelAgent;
 }

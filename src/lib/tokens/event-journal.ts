@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './sqlite';
 import { resolve } from 'node:path';
 import { TokenStore, TokenStoreError } from './store';
 
@@ -81,7 +82,7 @@ export class EventJournal {
     // The token store creates the folder and file with their private modes and turns WAL on.
     TokenStore.open(path);
     try {
-      this.db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      this.db = openDatabase(path, { timeout: BUSY_TIMEOUT_MS });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);

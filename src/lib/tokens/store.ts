@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './sqlite';
 import {
   chmodSync,
   closeSync,
@@ -258,7 +259,7 @@ export class TokenStore {
     this.path = path;
     try {
       TokenStore.prepareFiles(path);
-      this.db = new Database(path, { timeout: busyTimeoutMs });
+      this.db = openDatabase(path, { timeout: busyTimeoutMs });
       this.db.pragma('synchronous = FULL');
     } catch (error) {
       throw storageError('open', path, error);
