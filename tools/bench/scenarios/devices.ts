@@ -14,6 +14,7 @@ import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
 import { BareAqaraPoster } from '../baseline-client';
 import { ChildSimulator } from '../simulator/child';
+import { deviceReadThroughput } from './device-read-throughput';
 import { DELAYED_ANSWER_MS } from './per-call';
 import { median } from '../stats';
 
@@ -240,6 +241,9 @@ export async function deviceCosts(fixture: BenchFixture, sizes: Sizes): Promise<
       });
     }
 
+    const reads = await deviceReadThroughput(sizes);
+    rows.push(...reads.rows);
+
     const runs = Math.max(50, Math.round(sizes.perCallCalls / 20));
     // Noise at 20 ms is a few hundred microseconds a run: enough runs for the median to hold still.
     const delayedRuns = Math.max(50, Math.round(runs / 2));
@@ -318,8 +322,9 @@ export async function deviceCosts(fixture: BenchFixture, sizes: Sizes): Promise<
         'The goal rows run the simulator in a child process (tools/bench/simulator/), so building its pages does not ' +
           `compete with the clients for the bench process; the last row is the in-process figure for comparison. The ` +
           `${DELAYED_ANSWER_MS} ms row holds every answer (pages too), as a nearby Aqara region would.`,
+        ...reads.notes,
       ],
-      raw: { callsPerRead, runs, delayedRuns, latency, latencyInProcess: inProcess },
+      raw: { callsPerRead, ...reads.raw, runs, delayedRuns, latency, latencyInProcess: inProcess },
     };
   } finally {
     manager.close();
