@@ -100,6 +100,40 @@ describe('priorities and usage by kind', () => {
     ]);
   });
 
+  it('keeps a tenth of the quota for scene runs and writes: a long listing cannot use it up', async () => {
+    const clock = new ManualClock(0);
+    // A clock whose sleep never ends: whatever waits for the window to slide stays waiting.
+    const stuck = { now: () => clock.now(), sleep: () => new Promise<void>(() => undefined) };
+    const limiter = new RateLimiter({ limit: 20, windowMs: 300_000, maxWaitMs: 600_000, clock: stuck });
+    const granted = async (intent: string): Promise<boolean> => {
+      let settled = false;
+      void limiter.acquire(intent).then(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      return settled;
+    };
+    for (let page = 1; page <= 18; page++) assert.ok(await granted('query.device.info'), `page ${page}`);
+    assert.equal(await granted('query.device.info'), false, 'page 19 waits: the last two slots are kept');
+    assert.equal(await granted('query.resource.value'), false, 'a read waits too');
+    assert.equal(limiter.waiting, 2);
+    assert.ok(await granted('config.scene.run'), 'a scene run goes at once, past the waiting listing');
+    assert.ok(await granted('write.resource.device'), 'so does a write');
+    assert.equal(await granted('config.scene.run'), false, 'the window is full now');
+    assert.equal(limiter.usage().lastFiveMinutes.listing, 18);
+  });
+
+  it('keeps nothing back when the limit is below 10, or when told so', async () => {
+    assert.equal(new RateLimiter({ limit: 9 }).reserved, 0);
+    assert.equal(new RateLimiter({ limit: 300 }).reserved, 30);
+    assert.equal(new RateLimiter({ limit: 300, reserved: 0 }).reserved, 0);
+    assert.equal(new RateLimiter({ limit: 5, reserved: 10 }).reserved, 4, 'one slot stays for reads');
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ limit: 300, windowMs: 1000, reserved: 0, clock });
+    for (let i = 0; i < 300; i++) await limiter.acquire('query.device.info');
+    assert.equal(clock.now(), 0);
+  });
+
   it('counts calls by kind for the last 5 minutes and today', async () => {
     const clock = new ManualClock(new Date(2026, 0, 10, 12, 0, 0).getTime());
     const limiter = new RateLimiter({ limit: 0, clock });

@@ -42,7 +42,8 @@ function methodNotes(options: BenchOptions): string[] {
     process.env.AQARA_BENCH_DIST
       ? `**Measured build: ${DIST_DIR} (AQARA_BENCH_DIST), not this repository's dist/.**`
       : 'The package is measured as built by `npm run build` (dist/); Node-RED loads a snapshot copy of that build.',
-    'The simulator runs in the bench process on 127.0.0.1 without added delay (except the per-call row that says 20 ms), with its listen backlog raised to ' +
+    'The simulator runs in the bench process on 127.0.0.1 without added delay (except the rows that say 20 ms; the ' +
+      'Devices latency rows run it in a child process), with its listen backlog raised to ' +
       "4096 for the bench (Node's default 511 overflows in the 1,000-connection burst and adds Linux's 1 s SYN retry " +
       'to both sides).',
   ];

@@ -20,11 +20,18 @@ export interface RateLimitOptions {
   maxWaitMs?: number;
   /** Pause after Aqara answers 429; doubles while 429s keep coming (default 10 s, at most 5 min). */
   backoffMs?: number;
+  /**
+   * Slots of each window only scene runs, writes and refreshes may use (default a tenth of the limit,
+   * rounded down): reads and listings stop short of them, so a long listing cannot spend the quota a
+   * scene run needs next and leave it waiting minutes for the window to slide.
+   */
+  reserved?: number;
   clock?: Clock;
 }
 
 export const DEFAULT_RATE_LIMIT = 300;
 export const DEFAULT_RATE_WINDOW_MS = 5 * 60 * 1000;
+const DEFAULT_RESERVED_SHARE = 0.1;
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 
 interface Waiter {
@@ -39,6 +46,8 @@ interface Waiter {
 export class RateLimiter {
   readonly limit: number;
   readonly windowMs: number;
+  /** Slots per window kept for scene runs, writes and refreshes. */
+  readonly reserved: number;
   private readonly maxQueued: number;
   private readonly maxWaitMs: number;
   private readonly baseBackoffMs: number;
@@ -55,6 +64,10 @@ export class RateLimiter {
   constructor(options: RateLimitOptions = {}) {
     this.limit = Math.max(0, Math.floor(options.limit ?? DEFAULT_RATE_LIMIT));
     this.windowMs = options.windowMs ?? DEFAULT_RATE_WINDOW_MS;
+    this.reserved = Math.min(
+      Math.max(0, Math.floor(options.reserved ?? this.limit * DEFAULT_RESERVED_SHARE)),
+      Math.max(0, this.limit - 1),
+    );
     this.maxQueued = options.maxQueued ?? 100;
     this.maxWaitMs = options.maxWaitMs ?? 30_000;
     this.baseBackoffMs = options.backoffMs ?? 10_000;
@@ -69,20 +82,22 @@ export class RateLimiter {
    */
   acquire(intent: string): Promise<void> {
     const kind = callKind(intent);
+    const priority = PRIORITY[kind];
     const now = this.clock.now();
-    // The common case settles at once, with no queue and no timer.
-    if (this.waiters.length === 0 && this.waitTime(now) === 0) {
+    // The common case settles at once, with no queue and no timer. Calls queued only behind the
+    // reserve (reads, listings) do not hold back a scene run or write that may use it.
+    const ahead = this.waiters.some((other) => other.priority <= priority);
+    if (!ahead && this.waitTime(now, priority) === 0) {
       this.grant(now, kind);
       return Promise.resolve();
     }
-    if (this.waitTime(now) > this.maxWaitMs) {
+    if (this.waitTime(now, priority) > this.maxWaitMs) {
       return Promise.reject(this.limitError(intent, 'waiting would take longer than allowed'));
     }
     if (this.waiters.length >= this.maxQueued) {
       return Promise.reject(this.limitError(intent, `${this.waiters.length} calls already waiting`));
     }
     return new Promise<void>((resolve, reject) => {
-      const priority = PRIORITY[kind];
       const waiter: Waiter = { priority, kind, intent, deadline: now + this.maxWaitMs, resolve, reject };
       const behind = this.waiters.findIndex((other) => other.priority > priority);
       this.waiters.splice(behind < 0 ? this.waiters.length : behind, 0, waiter);
@@ -136,7 +151,7 @@ export class RateLimiter {
         }
         const next = this.waiters[0];
         if (!next) break;
-        const wait = this.waitTime(now);
+        const wait = this.waitTime(now, next.priority);
         if (wait === 0) {
           this.waiters.shift();
           this.grant(now, next.kind);
@@ -151,12 +166,15 @@ export class RateLimiter {
     }
   }
 
-  private waitTime(now: number): number {
+  /** How long a call of this priority must wait for a slot: reads and listings stop short of the reserve. */
+  private waitTime(now: number, priority: number): number {
     if (now < this.pausedUntil) return this.pausedUntil - now;
     if (this.limit === 0) return 0;
     while (this.sent.length > 0 && this.sent[0] <= now - this.windowMs) this.sent.shift();
-    if (this.sent.length < this.limit) return 0;
-    return this.sent[0] + this.windowMs - now;
+    const allowed = priority === 0 ? this.limit : this.limit - this.reserved;
+    if (this.sent.length < allowed) return 0;
+    // The send that must leave the window before the count drops below what this call may use.
+    return this.sent[this.sent.length - allowed] + this.windowMs - now;
   }
 
   private limitError(intent: string, why: string): AqaraError {

@@ -19,10 +19,25 @@ export interface FlowTarget {
   sceneName: string;
 }
 
+/** The device and resources the device flows read. */
+export interface DeviceTarget {
+  did: string;
+  resourceIds: string[];
+}
+
 export const TAB_ID = 'bench-tab';
 export const CONFIG_ID = 'bench-aqara-config';
 export const THROUGHPUT_PATHS = { ours: '/bench/ours', baseline: '/bench/baseline' } as const;
 export const ONCE_PATHS = { ours: '/bench/once-ours', baseline: '/bench/once-baseline' } as const;
+export const DEVICE_THROUGHPUT_PATHS = {
+  ours: '/bench/read-ours',
+  baseline: '/bench/read-baseline',
+} as const;
+/** One read per request, answered with the msg's topic and payload: how the bench checks both read the same. */
+export const DEVICE_ONCE_PATHS = {
+  ours: '/bench/read-once-ours',
+  baseline: '/bench/read-once-baseline',
+} as const;
 
 const API_PATH = '/v3.0/open/api';
 
@@ -69,8 +84,18 @@ if (run.sent < run.n) {
 return null;
 `;
 
-/** What a hand-written flow does before its http request node: nonce, time, md5 sign, headers, body. */
-function signCode(target: FlowTarget): string {
+/** The one call a hand-written chain makes: intent and data, as Aqara's envelope carries them. */
+interface AqaraCall {
+  intent: string;
+  data: unknown;
+}
+
+/**
+ * What a hand-written flow does before its http request node: nonce, time, md5 sign, headers, body.
+ * Aqara's rule: md5 of the lowercased `Accesstoken=..&Appid=..&Keyid=..&Nonce=..&Time=..` followed by
+ * the app key (the Accesstoken pair only when a token is sent).
+ */
+function signCode(target: FlowTarget, call: AqaraCall): string {
   return `
 const APP_ID = ${JSON.stringify(target.appId)};
 const KEY_ID = ${JSON.stringify(target.keyId)};
@@ -89,13 +114,13 @@ msg.headers = {
   Sign: crypto.createHash('md5').update(text.toLowerCase()).digest('hex'),
   Lang: 'en',
 };
-msg.payload = { intent: 'config.scene.run', data: { sceneId: ${JSON.stringify(target.sceneId)} } };
+msg.payload = ${JSON.stringify(call)};
 return msg;
 `;
 }
 
 /** The hand-written flow's answer check, shaped like aqara-scene's output so both do the same work. */
-function checkCode(target: FlowTarget): string {
+function sceneCheckCode(target: FlowTarget): string {
   return `
 const answer = msg.payload;
 if (msg.statusCode !== 200 || !answer || typeof answer !== 'object' || answer.code !== 0) {
@@ -104,6 +129,30 @@ if (msg.statusCode !== 200 || !answer || typeof answer !== 'object' || answer.co
 }
 delete msg.headers;
 msg.payload = { sceneId: ${JSON.stringify(target.sceneId)}, scene: ${JSON.stringify(target.sceneId)}, requestId: answer.requestId, result: answer.result };
+return msg;
+`;
+}
+
+/**
+ * The hand-written read's answer, made into aqara-device-get's payload: resource id -> value, numbers
+ * where the text is a plain decimal (what the package does for resources with a numeric range, which
+ * every resource the bench reads has), and the did as the topic.
+ */
+function readParseCode(device: DeviceTarget): string {
+  return `
+const answer = msg.payload;
+if (msg.statusCode !== 200 || !answer || typeof answer !== 'object' || answer.code !== 0 || !Array.isArray(answer.result)) {
+  node.error('Aqara read failed: ' + (answer && answer.code !== undefined ? 'code ' + answer.code : 'HTTP ' + msg.statusCode), msg);
+  return null;
+}
+const values = {};
+for (const item of answer.result) {
+  const value = item.value;
+  values[item.resourceId] = /^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$/.test(value) ? Number(value) : value;
+}
+delete msg.headers;
+msg.topic = ${JSON.stringify(device.did)};
+msg.payload = values;
 return msg;
 `;
 }
@@ -188,14 +237,43 @@ function oursSceneNode(id: string, target: FlowTarget, wires: string[][], y: num
   };
 }
 
+/** What a hand-written chain sends and how it reads the answer. */
+interface HandWrittenCall {
+  call: AqaraCall;
+  check: { name: string; func: string };
+}
+
+function sceneCall(target: FlowTarget): HandWrittenCall {
+  return {
+    call: { intent: 'config.scene.run', data: { sceneId: target.sceneId } },
+    check: { name: 'check answer', func: sceneCheckCode(target) },
+  };
+}
+
+function readCall(device: DeviceTarget): HandWrittenCall {
+  return {
+    call: {
+      intent: 'query.resource.value',
+      data: { resources: [{ subjectId: device.did, resourceIds: device.resourceIds }] },
+    },
+    check: { name: 'parse values', func: readParseCode(device) },
+  };
+}
+
 /** The hand-written chain: sign -> http request -> check; returns its nodes, entered at `${prefix}-sign`. */
-function handWrittenChain(prefix: string, target: FlowTarget, exitWires: string[][], y: number): FlowNode[] {
+function handWrittenChain(
+  prefix: string,
+  target: FlowTarget,
+  exitWires: string[][],
+  y: number,
+  { call, check }: HandWrittenCall = sceneCall(target),
+): FlowNode[] {
   return [
     functionNode(
       {
         id: `${prefix}-sign`,
         name: 'sign Aqara request',
-        func: signCode(target),
+        func: signCode(target, call),
         libs: [{ var: 'crypto', module: 'crypto' }],
       },
       position(400, y),
@@ -219,11 +297,7 @@ function handWrittenChain(prefix: string, target: FlowTarget, exitWires: string[
       ...position(600, y),
       wires: [[`${prefix}-check`]],
     },
-    functionNode(
-      { id: `${prefix}-check`, name: 'check answer', func: checkCode(target) },
-      position(800, y),
-      exitWires,
-    ),
+    functionNode({ id: `${prefix}-check`, ...check }, position(800, y), exitWires),
   ];
 }
 
@@ -313,5 +387,60 @@ export function onceBaselineFlows(target: FlowTarget): FlowNode[] {
     httpIn('once-base-in', ONCE_PATHS.baseline, 'once-base-sign', 60),
     ...handWrittenChain('once-base', target, [['once-base-reply']], 60),
     ...onceErrorReply('once-base', ['once-base-sign', 'once-base-request', 'once-base-check'], 60),
+  ];
+}
+
+/** The package's read: aqara-device-get with the device and resources set in the node. */
+function oursReadNode(id: string, device: DeviceTarget, wires: string[][], y: number): FlowNode {
+  return {
+    id,
+    type: 'aqara-device-get',
+    name: '',
+    config: CONFIG_ID,
+    device: device.did,
+    resources: device.resourceIds,
+    ...position(400, y),
+    wires,
+  };
+}
+
+/** Answers a one-read request with what the read made of the msg; nothing else of the msg goes back. */
+const READ_REPLY_CODE = `
+msg.payload = { topic: msg.topic, payload: msg.payload };
+return msg;
+`;
+
+/**
+ * Both read chains on one tab, as the scene throughput flows are (same driver, same catch loop), plus a
+ * one-read path per side whose answer is the msg's topic and payload, for the bench to compare.
+ */
+export function deviceReadFlows(target: FlowTarget, device: DeviceTarget): FlowNode[] {
+  const baselineScope = ['rd-base-sign', 'rd-base-request', 'rd-base-check'];
+  const onceScope = ['rd1-base-sign', 'rd1-base-request', 'rd1-base-check'];
+  const readReply = (id: string, y: number): FlowNode =>
+    functionNode({ id, name: 'reply', func: READ_REPLY_CODE }, position(900, y), [[`${id}-http`]]);
+  return [
+    tab(),
+    configNode(target, { rateLimit: 0 }),
+    httpIn('rd-ours-in', DEVICE_THROUGHPUT_PATHS.ours, 'rd-ours-driver', 60),
+    driver('rd-ours-driver', 'rd-ours-read', 'rd-ours-reply', 60),
+    oursReadNode('rd-ours-read', device, [['rd-ours-driver']], 60),
+    catchNode('rd-ours-catch', ['rd-ours-read'], 'rd-ours-driver', 120),
+    httpResponse('rd-ours-reply', 60),
+    httpIn('rd-base-in', DEVICE_THROUGHPUT_PATHS.baseline, 'rd-base-driver', 200),
+    driver('rd-base-driver', 'rd-base-sign', 'rd-base-reply', 200),
+    ...handWrittenChain('rd-base', target, [['rd-base-driver']], 200, readCall(device)),
+    catchNode('rd-base-catch', baselineScope, 'rd-base-driver', 260),
+    httpResponse('rd-base-reply', 200),
+    httpIn('rd1-ours-in', DEVICE_ONCE_PATHS.ours, 'rd1-ours-read', 340),
+    oursReadNode('rd1-ours-read', device, [['rd1-ours-ok']], 340),
+    readReply('rd1-ours-ok', 340),
+    ...onceErrorReply('rd1-ours', ['rd1-ours-read'], 340),
+    httpResponse('rd1-ours-ok-http', 340),
+    httpIn('rd1-base-in', DEVICE_ONCE_PATHS.baseline, 'rd1-base-sign', 480),
+    ...handWrittenChain('rd1-base', target, [['rd1-base-ok']], 480, readCall(device)),
+    readReply('rd1-base-ok', 480),
+    ...onceErrorReply('rd1-base', onceScope, 480),
+    httpResponse('rd1-base-ok-http', 480),
   ];
 }

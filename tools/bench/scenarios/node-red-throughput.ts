@@ -1,26 +1,17 @@
 import { compareInterleaved, reportedRounds } from '../compare-interleaved';
 import { BENCH_SCENE_ID, BENCH_SCENE_NAME, type BenchFixture } from '../fixture';
 import { count, duration, fixed, ratioWithSpread } from '../format';
-import { postJson, deployFull, storeRefreshToken } from '../node-red/admin';
+import { deployFull, storeRefreshToken } from '../node-red/admin';
+import { sliceDriver } from '../node-red/drive';
 import { CONFIG_ID, THROUGHPUT_PATHS, throughputFlows, type FlowTarget } from '../node-red/flows';
 import { startNodeRed } from '../node-red/start';
 import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
 
 /** Time for the same messages, ours over the hand-written flow's. */
-const GOAL = 0.6;
+export const GOAL = 0.6;
 /** Messages per slice: a few hundred milliseconds of work, so both flows see the same load. */
-const SLICE_MESSAGES = 2_000;
-
-interface RunAnswer {
-  n: number;
-  errors: number;
-  firstError: string | null;
-}
-
-function isRunAnswer(value: unknown): value is RunAnswer {
-  return typeof value === 'object' && value !== null && typeof (value as RunAnswer).errors === 'number';
-}
+export const SLICE_MESSAGES = 2_000;
 
 export function flowTarget(fixture: BenchFixture): FlowTarget {
   const { appId, keyId, appKey } = fixture.app;
@@ -53,24 +44,13 @@ export async function nodeRedThroughput(fixture: BenchFixture, sizes: Sizes): Pr
 
     const slices = Math.max(1, Math.round(messages / SLICE_MESSAGES));
     const sliceMessages = Math.ceil(messages / slices);
-    const drive = (path: string, token?: string) => async (): Promise<void> => {
-      const runsBefore = fixture.sim.callCount('config.scene.run');
-      const answer = await postJson(red, path, { n: sliceMessages, window, token });
-      if (answer.status !== 200 || !isRunAnswer(answer.body)) {
-        throw new Error(`${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
-      }
-      if (answer.body.errors > 0) {
-        const quota = /rate limit/i.test(answer.body.firstError ?? '')
-          ? " (the package's quota guard is still on: this build ignores the aqara-config rateLimit: 0 the flow sets)"
-          : '';
-        throw new Error(
-          `${path}: ${answer.body.errors} of ${sliceMessages} messages failed${quota}, first: ${answer.body.firstError}`,
-        );
-      }
-      const runs = fixture.sim.callCount('config.scene.run') - runsBefore;
-      if (runs !== sliceMessages)
-        throw new Error(`${path}: the simulator saw ${runs} scene runs, expected ${sliceMessages}`);
-    };
+    const drive = (path: string, token?: string): (() => Promise<void>) =>
+      sliceDriver(red, path, {
+        messages: sliceMessages,
+        window,
+        token,
+        calls: () => fixture.sim.callCount('config.scene.run'),
+      });
     const { wall: comparison } = await compareInterleaved(
       drive(THROUGHPUT_PATHS.ours),
       drive(THROUGHPUT_PATHS.baseline, accessToken),
