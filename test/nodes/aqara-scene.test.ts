@@ -219,6 +219,24 @@ describe('aqara-scene', () => {
     assert.deepEqual(lastStatus('scene'), { fill: 'green', shape: 'dot', text: 'ready' });
   });
 
+  it('a burst of runs keeps one timer to restore the status, not one per run', async () => {
+    seedRefreshToken(h);
+    await helper.load(NODES, sceneFlow(h), credentials());
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    let out = nextMessage('out');
+    node('scene').receive({});
+    await out;
+    const afterOne = timers();
+    for (let run = 0; run < 20; run += 1) {
+      out = nextMessage('out');
+      node('scene').receive({});
+      await out;
+    }
+    // Each earlier timer would also fire after a redeploy and paint the next node's status.
+    assert.ok(timers() - afterOne <= 2, `${timers() - afterOne} more timers after 20 more runs`);
+    assert.equal(h.sim.sceneRuns.length, 21);
+  });
+
   it('a config without App Key: red status at deploy, a clear error on use, no crash', async () => {
     await helper.load(NODES, sceneFlow(h), credentials(''));
     assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'missing app key' });
