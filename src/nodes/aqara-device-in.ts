@@ -2,6 +2,7 @@ import { ChangeTracker } from '../lib/events/change-tracker';
 import { attachToConfig } from './config-node';
 import { deviceFailureStatus } from './device-status';
 import { deviceWatchFor, type DeviceEvent, type WatchedValue } from './device-watch';
+import { useRuntime, type MessageHooks } from './hand-over';
 import { shortStatusText } from './node-status';
 import type { Translate } from './types';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './types';
@@ -32,6 +33,8 @@ function readFlag(raw: unknown, fallback: boolean): boolean {
 
 export = function (RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
+  // RED.hooks is in every supported Node-RED, left out of NodeAPI's hand-written type.
+  useRuntime(RED as NodeAPI & { hooks?: MessageHooks });
 
   function setUp(node: Node, def: DeviceInDef): void {
     const config = attachToConfig(RED, node, def.config, t('aqara-device-in.status.no-config'));

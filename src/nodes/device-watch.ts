@@ -103,6 +103,11 @@ export class DeviceWatch {
     this.targets.delete(watcher);
     // What only this node watched is unsubscribed (a "modified nodes" deploy removes one node alone).
     if (this.watchers.size > 0) return this.scheduleResolve();
+    // Not a push is handed over while no node would send it: it stays pending in the journal for
+    // the nodes a redeploy brings (the subscriptions get a grace, the hand-over does not).
+    this.stopListening?.();
+    this.stopListening = undefined;
+    this.listeningTo = undefined;
     this.leaveTimer = setTimeout(() => this.stop(), LEAVE_GRACE_MS);
     this.leaveTimer.unref();
   }
@@ -260,7 +265,7 @@ export class DeviceWatch {
     if (this.listeningTo === hub) return;
     this.stopListening?.();
     this.listeningTo = hub;
-    // Synchronous hand-over: the hub marks the push emitted as soon as this returns.
+    // Synchronous hand-over: the hub sees every node.send this causes (hand-over.ts).
     this.stopListening = hub.listen((message) => this.onPush(message));
   }
 

@@ -3,12 +3,17 @@ import type { Logger } from '../lib/logger';
 import type { Translate } from './types';
 import { EventJournal } from '../lib/tokens/event-journal';
 import { forgetIdentity, identityOf } from './grant-witness';
+import { handOver, resetHandOver, retainHandOver, type HandOverOutcome } from './hand-over';
 
 /**
  * One per aqara-config id, kept at module level like the token managers: Node-RED rebuilds the
  * config node on a full deploy, but a push arriving in between must still be written down and
  * acknowledged, then emitted to the new flow nodes. The hub takes a checked push body, writes it
- * to the journal, answers, and hands journaled pushes to the flow nodes that listen.
+ * to the journal, answers, and hands journaled pushes to the flow nodes that listen. A push is
+ * marked emitted once Node-RED has given each message it caused to the next node (hand-over.ts),
+ * not when node.send returns: Node-RED delivers on a later turn, and a crash in between would lose
+ * it. A crash after the receive and before the mark emits it again after the restart (at least
+ * once, with the same msgId), which beats losing it: Aqara never resends what got a 200.
  */
 
 export interface PushHubSettings {
@@ -44,6 +49,9 @@ export class PushHub {
   settings: PushHubSettings | undefined;
   lastPushAt: number | undefined;
   private readonly listeners = new Set<PushListener>();
+  /** Handed to the listeners, not yet received by the next nodes: a drain must not send them again. */
+  private readonly inFlight = new Set<string>();
+  private releaseHandOver: (() => void) | undefined;
   private draining = false;
   private drainAgain = false;
   private drainScheduled = false;
@@ -97,11 +105,21 @@ export class PushHub {
   /** A flow node hears every push of this config until it calls the returned function. */
   listen(listener: PushListener): () => void {
     this.listeners.add(listener);
+    this.releaseHandOver ??= retainHandOver();
     // Pushes acknowledged while nobody listened (a redeploy, a restart) go out now.
     this.scheduleDrain();
     return () => {
       this.listeners.delete(listener);
+      if (this.listeners.size > 0) return;
+      // Deliveries still under way settle on their own; the hooks go once they have.
+      this.releaseHandOver?.();
+      this.releaseHandOver = undefined;
     };
+  }
+
+  /** Pushes handed over whose messages have not reached the next node yet (tests, status). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   get listenerCount(): number {
@@ -141,29 +159,25 @@ export class PushHub {
         if (this.listeners.size === 0) return;
         const slice = pending.slice(start, start + DRAIN_SLICE);
         const openId = identityOf(this.configId)?.openId;
+        // Nothing of these reached a node (dropped, filtered, no wires): no crash can lose them.
+        const done: string[] = [];
         for (const entry of slice) {
+          if (this.inFlight.has(entry.msgId)) continue;
           const message = entry.message as PushMessage;
           if (openId !== undefined && message.openId !== openId) {
             this.warn('foreign');
+            done.push(entry.msgId);
             continue;
           }
-          for (const listener of [...this.listeners]) {
-            try {
-              listener(message);
-            } catch (error) {
-              settings.logger.error(
-                settings.t('aqara-config.push.listener-failed', {
-                  type: error instanceof Error ? error.name : typeof error,
-                }),
-              );
-            }
-          }
+          const outcome = handOver(
+            () => this.callListeners(message, settings),
+            (late) => this.settled(entry.msgId, late),
+          );
+          if (outcome === 'pending') this.inFlight.add(entry.msgId);
+          else if (outcome === 'stale') this.drainAgain = true;
+          else done.push(entry.msgId);
         }
-        // Same turn as the hand-over: a crash can fall between the two only for this slice.
-        journal.markEmitted(
-          this.configId,
-          slice.map((entry) => entry.msgId),
-        );
+        journal.markEmitted(this.configId, done);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (error) {
@@ -178,6 +192,38 @@ export class PushHub {
         this.drainAgain = false;
         this.scheduleDrain();
       }
+    }
+  }
+
+  private callListeners(message: PushMessage, settings: PushHubSettings): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(message);
+      } catch (error) {
+        settings.logger.error(
+          settings.t('aqara-config.push.listener-failed', {
+            type: error instanceof Error ? error.name : typeof error,
+          }),
+        );
+      }
+    }
+  }
+
+  /** Called from Node-RED's postReceive hook (or the give-up sweep): must not throw. */
+  private settled(msgId: string, outcome: HandOverOutcome): void {
+    this.inFlight.delete(msgId);
+    // Reached a node closed by a deploy: still pending in the journal, sent again to the new flow.
+    if (outcome === 'stale') return this.scheduleDrain();
+    const settings = this.settings;
+    if (!settings) return;
+    try {
+      EventJournal.open(settings.dbPath).markEmitted(this.configId, [msgId]);
+    } catch (error) {
+      settings.logger.error(
+        settings.t('aqara-config.push.journal-failed', {
+          reason: error instanceof Error ? error.message : String(error),
+        }),
+      );
     }
   }
 
@@ -240,4 +286,5 @@ export function removePushHub(configId: string): void {
 /** Tests: forget every hub. */
 export function resetPushHubs(): void {
   hubs.clear();
+  resetHandOver();
 }

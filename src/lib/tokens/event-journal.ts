@@ -53,6 +53,13 @@ export class EventJournal {
 
   readonly path: string;
   private readonly db: Database.Database;
+  /**
+   * Marks go through a connection of their own with synchronous = NORMAL: a push is marked emitted
+   * one by one, as each reaches its next node, and an fsync per mark would cost more than the push.
+   * A mark lost with the operating system (not with a killed process: the WAL write is done) only
+   * emits that push again; the record of a push itself keeps FULL.
+   */
+  private readonly marks: Database.Database;
   private readonly insert: Database.Statement<[string, string, number, string]>;
   private readonly markOne: Database.Statement<[number, string, string]>;
   private readonly selectPending: Database.Statement<
@@ -85,13 +92,15 @@ export class EventJournal {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
+      this.marks = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      this.marks.pragma('synchronous = NORMAL');
     } catch (error) {
       throw journalError('open', path, error);
     }
     this.insert = this.db.prepare(
       'INSERT OR IGNORE INTO aqara_push_journal (config_id, msg_id, received_at, message) VALUES (?, ?, ?, ?)',
     );
-    this.markOne = this.db.prepare(
+    this.markOne = this.marks.prepare(
       'UPDATE aqara_push_journal SET emitted_at = ? WHERE config_id = ? AND msg_id = ? AND emitted_at IS NULL',
     );
     this.selectPending = this.db.prepare(
@@ -126,14 +135,16 @@ export class EventJournal {
     });
   }
 
-  /** Marks pushes as handed to the flows; called right after the send, in the same turn. */
+  /** Marks pushes as received by the flows' next nodes (or as having none). */
   markEmitted(configId: string, msgIds: readonly string[]): void {
     if (msgIds.length === 0) return;
     const at = this.now();
     try {
-      this.db.transaction(() => {
-        for (const msgId of msgIds) this.markOne.run(at, configId, msgId);
-      })();
+      if (msgIds.length === 1) this.markOne.run(at, configId, msgIds[0]);
+      else
+        this.marks.transaction(() => {
+          for (const msgId of msgIds) this.markOne.run(at, configId, msgId);
+        })();
     } catch (error) {
       throw journalError('mark pushes as emitted', this.path, error);
     }
