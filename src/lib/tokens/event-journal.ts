@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TokenStore, TokenStoreError } from './store';
 
@@ -54,12 +55,16 @@ export class EventJournal {
   readonly path: string;
   private readonly db: Database.Database;
   /**
-   * Marks go through a connection of their own with synchronous = NORMAL: a push is marked emitted
-   * one by one, as each reaches its next node, and an fsync per mark would cost more than the push.
-   * A mark lost with the operating system (not with a killed process: the WAL write is done) only
-   * emits that push again; the record of a push itself keeps FULL.
+   * Marks are appended to a file beside the database first (one write(2), a few microseconds) and
+   * folded into the table before every read of what is pending. A push is marked as its message
+   * reaches the next node, and the time between that node's work and the mark is the window in
+   * which a kill emits the push again after the restart: an UPDATE (60-120 µs) made it ten times
+   * wider. A mark lost with the operating system (not with a killed process: the write is done)
+   * only emits that push again; the record of a push itself is synchronous = FULL.
    */
-  private readonly marks: Database.Database;
+  private readonly marksPath: string;
+  private marksFd: number | undefined;
+  private marksWritten = true;
   private readonly insert: Database.Statement<[string, string, number, string]>;
   private readonly markOne: Database.Statement<[number, string, string]>;
   private readonly selectPending: Database.Statement<
@@ -92,15 +97,14 @@ export class EventJournal {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
-      this.marks = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-      this.marks.pragma('synchronous = NORMAL');
     } catch (error) {
       throw journalError('open', path, error);
     }
     this.insert = this.db.prepare(
       'INSERT OR IGNORE INTO aqara_push_journal (config_id, msg_id, received_at, message) VALUES (?, ?, ?, ?)',
     );
-    this.markOne = this.marks.prepare(
+    this.marksPath = `${path}.push-emitted`;
+    this.markOne = this.db.prepare(
       'UPDATE aqara_push_journal SET emitted_at = ? WHERE config_id = ? AND msg_id = ? AND emitted_at IS NULL',
     );
     this.selectPending = this.db.prepare(
@@ -135,16 +139,57 @@ export class EventJournal {
     });
   }
 
-  /** Marks pushes as received by the flows' next nodes (or as having none). */
+  /** Marks pushes as received by the flows' next nodes (or as having none): durable against a kill. */
   markEmitted(configId: string, msgIds: readonly string[]): void {
     if (msgIds.length === 0) return;
     const at = this.now();
+    let lines = '';
+    for (const msgId of msgIds) lines += `${JSON.stringify([configId, msgId, at])}\n`;
     try {
-      if (msgIds.length === 1) this.markOne.run(at, configId, msgIds[0]);
-      else
-        this.marks.transaction(() => {
-          for (const msgId of msgIds) this.markOne.run(at, configId, msgId);
+      this.marksFd ??= openSync(this.marksPath, 'a', 0o600);
+      writeSync(this.marksFd, lines);
+      this.marksWritten = true;
+    } catch (error) {
+      throw journalError('mark pushes as emitted', this.path, error);
+    }
+  }
+
+  /** The marks file into the table, in one transaction, then emptied (a kill in between: folded again). */
+  private foldMarks(): void {
+    if (!this.marksWritten) return;
+    let text: string;
+    try {
+      text = readFileSync(this.marksPath, 'utf8');
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw journalError('read marks', this.path, error);
+      text = '';
+    }
+    const marks: [string, string, number][] = [];
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        const mark = JSON.parse(line) as unknown;
+        if (
+          Array.isArray(mark) &&
+          typeof mark[0] === 'string' &&
+          typeof mark[1] === 'string' &&
+          typeof mark[2] === 'number'
+        )
+          marks.push([mark[0], mark[1], mark[2]]);
+      } catch {
+        // A line cut short by a full disk: that push is emitted again, never lost.
+      }
+    }
+    try {
+      if (marks.length > 0)
+        this.db.transaction(() => {
+          for (const [configId, msgId, at] of marks) this.markOne.run(at, configId, msgId);
         })();
+      if (text !== '') {
+        this.marksFd ??= openSync(this.marksPath, 'a', 0o600);
+        ftruncateSync(this.marksFd);
+      }
+      this.marksWritten = false;
     } catch (error) {
       throw journalError('mark pushes as emitted', this.path, error);
     }
@@ -152,6 +197,7 @@ export class EventJournal {
 
   /** Acknowledged but never emitted, oldest first. */
   pending(configId: string): PendingPush[] {
+    this.foldMarks();
     try {
       return this.selectPending.all(configId).map((row) => ({
         msgId: row.msg_id,
@@ -165,6 +211,7 @@ export class EventJournal {
 
   /** Emitted pushes older than the dedupe window go; unemitted ones only after a week. */
   prune(now = this.now()): number {
+    this.foldMarks();
     try {
       const result = this.db
         .prepare(
@@ -190,6 +237,7 @@ export class EventJournal {
 
   /** Rows of a config, for tests and status: how many are in the window. */
   count(configId: string): number {
+    this.foldMarks();
     const row = this.db
       .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM aqara_push_journal WHERE config_id = ?')
       .get(configId);
