@@ -1,7 +1,7 @@
 import { checkPushSignature, checkPushToken, sameText, type PushMessage } from '../lib/aqara/intents/push';
 import type { Logger } from '../lib/logger';
 import type { Translate } from './types';
-import { EventJournal } from '../lib/tokens/event-journal';
+import { EventJournal, type PendingPush } from '../lib/tokens/event-journal';
 import { forgetIdentity, identityOf } from './grant-witness';
 import { handOver, resetHandOver, retainHandOver, type HandOverOutcome } from './hand-over';
 
@@ -52,6 +52,13 @@ export class PushHub {
   /** Handed to the listeners, not yet received by the next nodes: a drain must not send them again. */
   private readonly inFlight = new Set<string>();
   private releaseHandOver: (() => void) | undefined;
+  /**
+   * Pushes journaled by this process since the last drain, in order: the drain hands these over
+   * without reading back and re-parsing what it just wrote. The journal itself is read when it may
+   * hold more: at the first listener, and after a drain that did not finish or a stale delivery.
+   */
+  private fresh: PendingPush[] = [];
+  private readJournal = true;
   private draining = false;
   private drainAgain = false;
   private drainScheduled = false;
@@ -98,6 +105,9 @@ export class PushHub {
     const outcome = await journal.recordSoon(this.configId, message.msgId, message);
     this.lastPushAt = Date.now();
     if (outcome === 'seen') return 'seen';
+    if (this.listeners.size > 0 && !this.readJournal)
+      this.fresh.push({ msgId: message.msgId, receivedAt: this.lastPushAt, message });
+    else this.readJournal = true;
     this.scheduleDrain();
     return 'accepted';
   }
@@ -106,6 +116,7 @@ export class PushHub {
   listen(listener: PushListener): () => void {
     this.listeners.add(listener);
     this.releaseHandOver ??= retainHandOver();
+    this.readJournal = true;
     // Pushes acknowledged while nobody listened (a redeploy, a restart) go out now.
     this.scheduleDrain();
     return () => {
@@ -143,6 +154,7 @@ export class PushHub {
     const settings = this.settings;
     if (!settings || this.listeners.size === 0 || this.draining) return;
     this.draining = true;
+    let finished = false;
     try {
       if (!identityOf(this.configId)) {
         // Without the account's openId a push for another account could not be told apart.
@@ -154,7 +166,13 @@ export class PushHub {
         }
       }
       const journal = EventJournal.open(settings.dbPath);
-      const pending = journal.pending(this.configId);
+      let pending = this.fresh;
+      this.fresh = [];
+      if (this.readJournal) {
+        // Everything accepted so far is committed, so the journal holds what `fresh` held too.
+        this.readJournal = false;
+        pending = journal.pending(this.configId);
+      }
       for (let start = 0; start < pending.length; start += DRAIN_SLICE) {
         if (this.listeners.size === 0) return;
         const slice = pending.slice(start, start + DRAIN_SLICE);
@@ -174,12 +192,13 @@ export class PushHub {
             (late) => this.settled(entry.msgId, late),
           );
           if (outcome === 'pending') this.inFlight.add(entry.msgId);
-          else if (outcome === 'stale') this.drainAgain = true;
+          else if (outcome === 'stale') this.readJournal = this.drainAgain = true;
           else done.push(entry.msgId);
         }
         journal.markEmitted(this.configId, done);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      finished = true;
     } catch (error) {
       settings.logger.error(
         settings.t('aqara-config.push.journal-failed', {
@@ -188,6 +207,8 @@ export class PushHub {
       );
     } finally {
       this.draining = false;
+      // What was taken from `fresh` and not handed over is still pending in the journal.
+      if (!finished) this.readJournal = true;
       if (this.drainAgain) {
         this.drainAgain = false;
         this.scheduleDrain();
@@ -213,7 +234,10 @@ export class PushHub {
   private settled(msgId: string, outcome: HandOverOutcome): void {
     this.inFlight.delete(msgId);
     // Reached a node closed by a deploy: still pending in the journal, sent again to the new flow.
-    if (outcome === 'stale') return this.scheduleDrain();
+    if (outcome === 'stale') {
+      this.readJournal = true;
+      return this.scheduleDrain();
+    }
     const settings = this.settings;
     if (!settings) return;
     try {

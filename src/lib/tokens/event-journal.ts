@@ -46,6 +46,9 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** Marks kept in the file (and in memory) before they are folded into the table. */
+const FOLD_EVERY = 1000;
+
 /** Longer than the token store's: a push must be written, and the wait happens once per batch. */
 const BUSY_TIMEOUT_MS = 2000;
 
@@ -64,7 +67,10 @@ export class EventJournal {
    */
   private readonly marksPath: string;
   private marksFd: number | undefined;
+  /** The file may hold marks the table lacks (at the start: a previous process's). */
   private marksWritten = true;
+  /** Marks in the file, not yet in the table: `pending` leaves these out without a fold each time. */
+  private readonly unfolded = new Set<string>();
   private readonly insert: Database.Statement<[string, string, number, string]>;
   private readonly markOne: Database.Statement<[number, string, string]>;
   private readonly selectPending: Database.Statement<
@@ -110,6 +116,8 @@ export class EventJournal {
     this.selectPending = this.db.prepare(
       'SELECT msg_id, received_at, message FROM aqara_push_journal WHERE config_id = ? AND emitted_at IS NULL ORDER BY received_at, rowid',
     );
+    // What a process killed since its last fold had marked.
+    this.foldMarks();
   }
 
   /** Writes now (one fsync); 'seen' when this msgId of this config is already in the window. */
@@ -152,6 +160,9 @@ export class EventJournal {
     } catch (error) {
       throw journalError('mark pushes as emitted', this.path, error);
     }
+    for (const msgId of msgIds) this.unfolded.add(markKey(configId, msgId));
+    // Folding costs a transaction and an fsync: once per this many marks, not per read.
+    if (this.unfolded.size >= FOLD_EVERY) this.foldMarks();
   }
 
   /** The marks file into the table, in one transaction, then emptied (a kill in between: folded again). */
@@ -190,6 +201,7 @@ export class EventJournal {
         ftruncateSync(this.marksFd);
       }
       this.marksWritten = false;
+      this.unfolded.clear();
     } catch (error) {
       throw journalError('mark pushes as emitted', this.path, error);
     }
@@ -197,13 +209,17 @@ export class EventJournal {
 
   /** Acknowledged but never emitted, oldest first. */
   pending(configId: string): PendingPush[] {
-    this.foldMarks();
     try {
-      return this.selectPending.all(configId).map((row) => ({
-        msgId: row.msg_id,
-        receivedAt: row.received_at,
-        message: JSON.parse(row.message) as unknown,
-      }));
+      const out: PendingPush[] = [];
+      for (const row of this.selectPending.all(configId)) {
+        if (this.unfolded.has(markKey(configId, row.msg_id))) continue;
+        out.push({
+          msgId: row.msg_id,
+          receivedAt: row.received_at,
+          message: JSON.parse(row.message) as unknown,
+        });
+      }
+      return out;
     } catch (error) {
       throw journalError('read pending pushes', this.path, error);
     }
@@ -274,6 +290,10 @@ export class EventJournal {
       throw journalError('write a push', this.path, error);
     }
   }
+}
+
+function markKey(configId: string, msgId: string): string {
+  return `${configId}\u0000${msgId}`;
 }
 
 function journalError(action: string, path: string, error: unknown): TokenStoreError {
