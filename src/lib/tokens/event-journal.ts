@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { JournalWriter } from './journal-writer';
 import { TokenStore, TokenStoreError } from './store';
 
 /**
@@ -81,6 +82,10 @@ export class EventJournal {
   private waiting: Waiting[] = [];
   private flushScheduled = false;
   private lastPrune = 0;
+  /** Where a batch of pushes is written; undefined until the first batch, or once it failed. */
+  private writer: JournalWriter | undefined;
+  /** A batch is with the writer: the next gathers until it is back. */
+  private writing = false;
 
   /** One connection per file per process, like the token store. */
   static open(dbPath: string, options: { now?: () => number } = {}): EventJournal {
@@ -127,9 +132,10 @@ export class EventJournal {
   }
 
   /**
-   * The same, but every push arriving in the same turn of the event loop shares one transaction
-   * and one fsync, so a burst costs one disk flush rather than one per push. Resolves once the
-   * write is durable: only then may the push be acknowledged.
+   * The same, but every push arriving in the same turn of the event loop (or while the previous
+   * batch is being written) shares one transaction and one fsync, written on the journal's own
+   * thread (journal-writer.ts) so the fsync does not hold up Node-RED. Resolves once the write is
+   * durable: only then may the push be acknowledged.
    */
   recordSoon(configId: string, msgId: string, message: unknown): Promise<RecordOutcome> {
     return new Promise((resolvePromise, reject) => {
@@ -262,9 +268,50 @@ export class EventJournal {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.writing) return;
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;
+    const writer = this.writerFor();
+    if (!writer) return this.flushHere(batch);
+    const now = this.now();
+    try {
+      if (now - this.lastPrune >= PRUNE_EVERY_MS) this.prune(now);
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      return;
+    }
+    this.writing = true;
+    writer
+      .write(
+        batch.map((entry) => [entry.configId, entry.msgId, entry.message]),
+        now,
+      )
+      .then(
+        (fresh) => batch.forEach((entry, index) => entry.resolve(fresh[index] ? 'new' : 'seen')),
+        (error: unknown) => {
+          const failure = journalError('write a push', this.path, error);
+          for (const entry of batch) entry.reject(failure);
+        },
+      )
+      .finally(() => {
+        this.writing = false;
+        if (this.waiting.length > 0) this.flush();
+      });
+  }
+
+  /** The writer thread, started at the first batch; none once it failed (then this thread writes). */
+  private writerFor(): JournalWriter | undefined {
+    if (this.writer?.broken) return undefined;
+    try {
+      this.writer ??= new JournalWriter(this.path, BUSY_TIMEOUT_MS);
+      return this.writer;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private flushHere(batch: Waiting[]): void {
     let outcomes: RecordOutcome[];
     try {
       outcomes = this.writeBatch(batch);
