@@ -307,7 +307,8 @@ export async function pushEndpoint(fixture: BenchFixture, sizes: Sizes): Promise
       notes: [
         'One Node-RED child process with the package from a copy of dist/. Ours: `POST /aqara/push/<config id>/<secret>` ' +
           'answered by the package (parse, identity check, written to the journal in the token database before the 200), ' +
-          'with an `aqara-device-in` on the pushed resource and a function node counting what the flow receives. ' +
+          'with an `aqara-device-in` on the pushed resource (listening before the timed rounds start) and a function ' +
+          'node counting what the flow receives; a push is marked emitted as that node receives it. ' +
           "Baseline: Node-RED's own `http in` (POST, JSON body parsed) -> `http response` on the same Node-RED, which " +
           'writes nothing and emits nothing: the least any push endpoint in a flow can cost.',
         `Client: the bench process on 127.0.0.1, ${sizes.pushWindow} keep-alive connections, ${sizes.pushWindow} pushes in flight, ` +
