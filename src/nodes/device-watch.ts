@@ -155,6 +155,11 @@ export class DeviceWatch {
         this.targets.set(watcher, await this.targetsOf(watcher.spec, service));
       const fresh = [...this.watchers].filter((watcher) => !this.baselined.has(watcher));
       if (fresh.length > 0) {
+        // Pushes acknowledged before a restart or a redeploy and not yet emitted reach the new nodes
+        // first: read first, a start value equal to such a push would make it no change, and it
+        // would never be emitted.
+        this.listen();
+        await pushHubFor(this.configId).whenDrained();
         // One batched read for every node that just started: their baseline (and outputOnStart).
         await this.read(fresh, 'start');
         for (const watcher of fresh) {

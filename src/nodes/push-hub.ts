@@ -59,6 +59,9 @@ export class PushHub {
    */
   private fresh: PendingPush[] = [];
   private readJournal = true;
+  private drainsStarted = 0;
+  private drainsFinished = 0;
+  private drainWaiters: { after: number; resolve: () => void }[] = [];
   private draining = false;
   private drainAgain = false;
   private drainScheduled = false;
@@ -137,6 +140,26 @@ export class PushHub {
     return this.listeners.size;
   }
 
+  /**
+   * Resolves once what is pending now has been handed to the listeners (the next drain has run):
+   * a device watch lets its new nodes hear pending pushes before it reads their start values.
+   */
+  whenDrained(): Promise<void> {
+    if (!this.draining && !this.drainScheduled) return Promise.resolve();
+    // The drain under way may have read what is pending before the newest arrived: one more.
+    if (this.draining) this.drainAgain = true;
+    const after = this.drainsStarted + 1;
+    return new Promise((resolve) => this.drainWaiters.push({ after, resolve }));
+  }
+
+  private drainFinished(): void {
+    this.drainsFinished += 1;
+    const done = this.drainWaiters.filter((waiter) => waiter.after <= this.drainsFinished);
+    if (done.length === 0) return;
+    this.drainWaiters = this.drainWaiters.filter((waiter) => waiter.after > this.drainsFinished);
+    for (const waiter of done) waiter.resolve();
+  }
+
   private scheduleDrain(): void {
     if (this.draining) {
       this.drainAgain = true;
@@ -151,8 +174,10 @@ export class PushHub {
   }
 
   private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.drainsStarted += 1;
     const settings = this.settings;
-    if (!settings || this.listeners.size === 0 || this.draining) return;
+    if (!settings || this.listeners.size === 0) return this.drainFinished();
     this.draining = true;
     let finished = false;
     try {
@@ -213,6 +238,7 @@ export class PushHub {
         this.drainAgain = false;
         this.scheduleDrain();
       }
+      this.drainFinished();
     }
   }
 
