@@ -1,7 +1,8 @@
-import { ChangeTracker } from '../lib/events/change-tracker';
+import { ChangeTracker, type ValueSource } from '../lib/events/change-tracker';
 import { attachToConfig } from './config-node';
 import { deviceFailureStatus } from './device-status';
 import { deviceWatchFor, type DeviceEvent, type WatchedValue } from './device-watch';
+import { useRuntime, type MessageHooks } from './hand-over';
 import { shortStatusText } from './node-status';
 import type { Translate } from './types';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './types';
@@ -32,6 +33,19 @@ function readFlag(raw: unknown, fallback: boolean): boolean {
 
 export = function (RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
+  // RED.hooks is in every supported Node-RED, left out of NodeAPI's hand-written type.
+  useRuntime(RED as NodeAPI & { hooks?: MessageHooks });
+
+  // Translated once, at the first message (the catalog is loaded by then), not for every push of a burst.
+  let sourceLabels: Record<ValueSource, string> | undefined;
+  const sourceLabel = (source: ValueSource): string => {
+    sourceLabels ??= {
+      push: t('aqara-device-in.source.push'),
+      poll: t('aqara-device-in.source.poll'),
+      start: t('aqara-device-in.source.start'),
+    };
+    return sourceLabels[source];
+  };
 
   function setUp(node: Node, def: DeviceInDef): void {
     const config = attachToConfig(RED, node, def.config, t('aqara-device-in.status.no-config'));
@@ -76,7 +90,7 @@ export = function (RED: NodeAPI): void {
       show({
         fill: 'green',
         shape: 'dot',
-        text: shortStatusText(`${String(typed)} (${t(`aqara-device-in.source.${change.source}`)})`),
+        text: shortStatusText(`${String(typed)} (${sourceLabel(change.source)})`),
       });
     };
 

@@ -103,6 +103,11 @@ export class DeviceWatch {
     this.targets.delete(watcher);
     // What only this node watched is unsubscribed (a "modified nodes" deploy removes one node alone).
     if (this.watchers.size > 0) return this.scheduleResolve();
+    // Not a push is handed over while no node would send it: it stays pending in the journal for
+    // the nodes a redeploy brings (the subscriptions get a grace, the hand-over does not).
+    this.stopListening?.();
+    this.stopListening = undefined;
+    this.listeningTo = undefined;
     this.leaveTimer = setTimeout(() => this.stop(), LEAVE_GRACE_MS);
     this.leaveTimer.unref();
   }
@@ -150,6 +155,11 @@ export class DeviceWatch {
         this.targets.set(watcher, await this.targetsOf(watcher.spec, service));
       const fresh = [...this.watchers].filter((watcher) => !this.baselined.has(watcher));
       if (fresh.length > 0) {
+        // Pushes acknowledged before a restart or a redeploy and not yet emitted reach the new nodes
+        // first: read first, a start value equal to such a push would make it no change, and it
+        // would never be emitted.
+        this.listen();
+        await pushHubFor(this.configId).whenDrained();
         // One batched read for every node that just started: their baseline (and outputOnStart).
         await this.read(fresh, 'start');
         for (const watcher of fresh) {
@@ -255,12 +265,15 @@ export class DeviceWatch {
   }
 
   private listen(): void {
+    // A resolve still running when the last node closed must not listen again: with no node to send
+    // them, the pushes it heard would be marked handed over and never reach the next deploy's nodes.
+    if (this.watchers.size === 0) return;
     // A removed and re-added config has a new hub: listen to the current one only.
     const hub = pushHubFor(this.configId);
     if (this.listeningTo === hub) return;
     this.stopListening?.();
     this.listeningTo = hub;
-    // Synchronous hand-over: the hub marks the push emitted as soon as this returns.
+    // Synchronous hand-over: the hub sees every node.send this causes (hand-over.ts).
     this.stopListening = hub.listen((message) => this.onPush(message));
   }
 

@@ -1,14 +1,19 @@
 import { checkPushSignature, checkPushToken, sameText, type PushMessage } from '../lib/aqara/intents/push';
 import type { Logger } from '../lib/logger';
 import type { Translate } from './types';
-import { EventJournal } from '../lib/tokens/event-journal';
+import { EventJournal, type PendingPush } from '../lib/tokens/event-journal';
 import { forgetIdentity, identityOf } from './grant-witness';
+import { handOver, resetHandOver, retainHandOver, type HandOverOutcome } from './hand-over';
 
 /**
  * One per aqara-config id, kept at module level like the token managers: Node-RED rebuilds the
  * config node on a full deploy, but a push arriving in between must still be written down and
  * acknowledged, then emitted to the new flow nodes. The hub takes a checked push body, writes it
- * to the journal, answers, and hands journaled pushes to the flow nodes that listen.
+ * to the journal, answers, and hands journaled pushes to the flow nodes that listen. A push is
+ * marked emitted once Node-RED has given each message it caused to the next node (hand-over.ts),
+ * not when node.send returns: Node-RED delivers on a later turn, and a crash in between would lose
+ * it. A crash after the receive and before the mark emits it again after the restart (at least
+ * once, with the same msgId), which beats losing it: Aqara never resends what got a 200.
  */
 
 export interface PushHubSettings {
@@ -44,6 +49,19 @@ export class PushHub {
   settings: PushHubSettings | undefined;
   lastPushAt: number | undefined;
   private readonly listeners = new Set<PushListener>();
+  /** Handed to the listeners, not yet received by the next nodes: a drain must not send them again. */
+  private readonly inFlight = new Set<string>();
+  private releaseHandOver: (() => void) | undefined;
+  /**
+   * Pushes journaled by this process since the last drain, in order: the drain hands these over
+   * without reading back and re-parsing what it just wrote. The journal itself is read when it may
+   * hold more: at the first listener, and after a drain that did not finish or a stale delivery.
+   */
+  private fresh: PendingPush[] = [];
+  private readJournal = true;
+  private drainsStarted = 0;
+  private drainsFinished = 0;
+  private drainWaiters: { after: number; resolve: () => void }[] = [];
   private draining = false;
   private drainAgain = false;
   private drainScheduled = false;
@@ -90,6 +108,9 @@ export class PushHub {
     const outcome = await journal.recordSoon(this.configId, message.msgId, message);
     this.lastPushAt = Date.now();
     if (outcome === 'seen') return 'seen';
+    if (this.listeners.size > 0 && !this.readJournal)
+      this.fresh.push({ msgId: message.msgId, receivedAt: this.lastPushAt, message });
+    else this.readJournal = true;
     this.scheduleDrain();
     return 'accepted';
   }
@@ -97,15 +118,46 @@ export class PushHub {
   /** A flow node hears every push of this config until it calls the returned function. */
   listen(listener: PushListener): () => void {
     this.listeners.add(listener);
+    this.releaseHandOver ??= retainHandOver();
+    this.readJournal = true;
     // Pushes acknowledged while nobody listened (a redeploy, a restart) go out now.
     this.scheduleDrain();
     return () => {
       this.listeners.delete(listener);
+      if (this.listeners.size > 0) return;
+      // Deliveries still under way settle on their own; the hooks go once they have.
+      this.releaseHandOver?.();
+      this.releaseHandOver = undefined;
     };
+  }
+
+  /** Pushes handed over whose messages have not reached the next node yet (tests, status). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /**
+   * Resolves once what is pending now has been handed to the listeners (the next drain has run):
+   * a device watch lets its new nodes hear pending pushes before it reads their start values.
+   */
+  whenDrained(): Promise<void> {
+    if (!this.draining && !this.drainScheduled) return Promise.resolve();
+    // The drain under way may have read what is pending before the newest arrived: one more.
+    if (this.draining) this.drainAgain = true;
+    const after = this.drainsStarted + 1;
+    return new Promise((resolve) => this.drainWaiters.push({ after, resolve }));
+  }
+
+  private drainFinished(): void {
+    this.drainsFinished += 1;
+    const done = this.drainWaiters.filter((waiter) => waiter.after <= this.drainsFinished);
+    if (done.length === 0) return;
+    this.drainWaiters = this.drainWaiters.filter((waiter) => waiter.after > this.drainsFinished);
+    for (const waiter of done) waiter.resolve();
   }
 
   private scheduleDrain(): void {
@@ -122,9 +174,12 @@ export class PushHub {
   }
 
   private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.drainsStarted += 1;
     const settings = this.settings;
-    if (!settings || this.listeners.size === 0 || this.draining) return;
+    if (!settings || this.listeners.size === 0) return this.drainFinished();
     this.draining = true;
+    let finished = false;
     try {
       if (!identityOf(this.configId)) {
         // Without the account's openId a push for another account could not be told apart.
@@ -136,36 +191,39 @@ export class PushHub {
         }
       }
       const journal = EventJournal.open(settings.dbPath);
-      const pending = journal.pending(this.configId);
+      let pending = this.fresh;
+      this.fresh = [];
+      if (this.readJournal) {
+        // Everything accepted so far is committed, so the journal holds what `fresh` held too.
+        this.readJournal = false;
+        pending = journal.pending(this.configId);
+      }
       for (let start = 0; start < pending.length; start += DRAIN_SLICE) {
         if (this.listeners.size === 0) return;
         const slice = pending.slice(start, start + DRAIN_SLICE);
         const openId = identityOf(this.configId)?.openId;
+        // Nothing of these reached a node (dropped, filtered, no wires): no crash can lose them.
+        const done: string[] = [];
         for (const entry of slice) {
+          if (this.inFlight.has(entry.msgId)) continue;
           const message = entry.message as PushMessage;
           if (openId !== undefined && message.openId !== openId) {
             this.warn('foreign');
+            done.push(entry.msgId);
             continue;
           }
-          for (const listener of [...this.listeners]) {
-            try {
-              listener(message);
-            } catch (error) {
-              settings.logger.error(
-                settings.t('aqara-config.push.listener-failed', {
-                  type: error instanceof Error ? error.name : typeof error,
-                }),
-              );
-            }
-          }
+          const outcome = handOver(
+            () => this.callListeners(message, settings),
+            (late) => this.settled(entry.msgId, late),
+          );
+          if (outcome === 'pending') this.inFlight.add(entry.msgId);
+          else if (outcome === 'stale') this.readJournal = this.drainAgain = true;
+          else done.push(entry.msgId);
         }
-        // Same turn as the hand-over: a crash can fall between the two only for this slice.
-        journal.markEmitted(
-          this.configId,
-          slice.map((entry) => entry.msgId),
-        );
+        journal.markEmitted(this.configId, done);
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      finished = true;
     } catch (error) {
       settings.logger.error(
         settings.t('aqara-config.push.journal-failed', {
@@ -174,10 +232,48 @@ export class PushHub {
       );
     } finally {
       this.draining = false;
+      // What was taken from `fresh` and not handed over is still pending in the journal.
+      if (!finished) this.readJournal = true;
       if (this.drainAgain) {
         this.drainAgain = false;
         this.scheduleDrain();
       }
+      this.drainFinished();
+    }
+  }
+
+  private callListeners(message: PushMessage, settings: PushHubSettings): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(message);
+      } catch (error) {
+        settings.logger.error(
+          settings.t('aqara-config.push.listener-failed', {
+            type: error instanceof Error ? error.name : typeof error,
+          }),
+        );
+      }
+    }
+  }
+
+  /** Called from Node-RED's postReceive hook (or the give-up sweep): must not throw. */
+  private settled(msgId: string, outcome: HandOverOutcome): void {
+    this.inFlight.delete(msgId);
+    // Reached a node closed by a deploy: still pending in the journal, sent again to the new flow.
+    if (outcome === 'stale') {
+      this.readJournal = true;
+      return this.scheduleDrain();
+    }
+    const settings = this.settings;
+    if (!settings) return;
+    try {
+      EventJournal.open(settings.dbPath).markEmitted(this.configId, [msgId]);
+    } catch (error) {
+      settings.logger.error(
+        settings.t('aqara-config.push.journal-failed', {
+          reason: error instanceof Error ? error.message : String(error),
+        }),
+      );
     }
   }
 
@@ -240,4 +336,5 @@ export function removePushHub(configId: string): void {
 /** Tests: forget every hub. */
 export function resetPushHubs(): void {
   hubs.clear();
+  resetHandOver();
 }

@@ -178,6 +178,39 @@ describe('aqara-device-in', () => {
     await waitFor(() => EventJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
   });
 
+  it('a push pending at a restart is emitted even when the start read already shows its value', async () => {
+    seedRefreshToken(h);
+    await helper.load(LOADED, [TAB, configNode(h, { push: true, pollSeconds: 0 })], {
+      cfg: { appKey: APP.appKey, pushSecret: SECRET },
+    });
+    const base = await serve();
+    await (node('cfg') as unknown as { tokenManager(): { call(i: string, d: unknown): Promise<unknown> } })
+      .tokenManager()
+      .call('config.resource.subscribe', { resources: [{ subjectId: SWITCH_DID, resourceIds: ['4.1.85'] }] });
+    h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
+    // As on Aqara: the device's current value is the one it just reported.
+    h.sim.devices.setValue(SWITCH_DID, '4.1.85', '1');
+    await h.sim.push.report([{ subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1' }]);
+    assert.equal(EventJournal.open(h.dbPath).pending('cfg').length, 1);
+    await new Promise((resolve) => server?.close(() => resolve(undefined)));
+    server = undefined;
+    await helper.unload();
+
+    await helper.load(
+      LOADED,
+      flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, { push: true, pollSeconds: 0 }),
+      { cfg: { appKey: APP.appKey, pushSecret: SECRET } },
+    );
+    const out = collect('out');
+    await waitFor(() => out.length === 1, 'the pending push', 10_000);
+    assert.equal(out[0].data?.source, 'push');
+    assert.equal(out[0].payload, 1);
+    await waitFor(() => EventJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
+    // Once the start read (and a poll after it) is done: neither is a second message.
+    await findDeviceWatch('cfg')?.pollNow();
+    assert.equal(out.length, 1, 'the start read that shows the same value is no second message');
+  });
+
   it('resources nobody watches any more are unsubscribed: after a redeploy, and when the last node goes', async () => {
     seedRefreshToken(h);
     const config = { push: true, pollSeconds: 0 };

@@ -19,10 +19,17 @@ helper.init(require.resolve('node-red'));
 
 export { helper };
 
+const runtimeUtil = createRequire(require.resolve('node-red'))('@node-red/util') as {
+  events: EventEmitter;
+  hooks: unknown;
+};
 /** The runtime's event emitter, from the Node-RED the helper runs (the one it emits flows:started on). */
-const runtimeEvents = (
-  createRequire(require.resolve('node-red'))('@node-red/util') as { events: EventEmitter }
-).events;
+const runtimeEvents = runtimeUtil.events;
+/**
+ * The runtime's messaging hooks, which Node-RED's flows trigger: real Node-RED hands them to every
+ * node module as RED.hooks, the helper's RED leaves them out.
+ */
+export const runtimeHooks = runtimeUtil.hooks;
 
 /** How long new flows may take to start: generous, for a machine busy with other work. */
 const FLOWS_START_TIMEOUT_MS = 30_000;
@@ -90,7 +97,13 @@ function withCatalog(module: unknown, nodeFile: string): NodeModule {
   const load = module as (RED: object) => unknown;
   const _ = translatorFor(nodeFile);
   // The helper gives all modules one RED object; each module gets its own view with its own RED._.
-  return (RED: object) => load(Object.assign(Object.create(RED) as object, { _ }));
+  return (RED: object) =>
+    load(
+      Object.assign(Object.create(RED) as object, {
+        _,
+        hooks: (RED as { hooks?: unknown }).hooks ?? runtimeHooks,
+      }),
+    );
 }
 
 /** The node module of a type, from src: `module.exports = function (RED) {...}`. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -111,4 +111,46 @@ test('a process killed (SIGKILL) right after acknowledging emits nothing; the re
   assert.deepEqual(again, ['acked m3 seen', 'acked m6 new']);
   const third = await runChild([db, 'drain', 'cfg'], () => false, false);
   assert.deepEqual(third, ['emit m6', 'done']);
+});
+
+test('a mark is one append to a private file beside the database, folded into the table later', (t) => {
+  const dir = makeTempDir();
+  t.after(dir.remove);
+  const path = join(dir.path, 'tokens.db');
+  const journal = EventJournal.open(path);
+  for (const id of ['m1', 'm2', 'm3']) journal.record('c1', id, { id });
+  journal.markEmitted('c1', ['m1']);
+  const marks = `${path}.push-emitted`;
+  assert.equal(statSync(marks).mode & 0o777, 0o600);
+  assert.ok(statSync(marks).size > 0);
+  assert.deepEqual(
+    journal.pending('c1').map((entry) => entry.msgId),
+    ['m2', 'm3'],
+  );
+  // A line cut short (a full disk) is skipped: that push stays pending, so it is emitted again.
+  appendFileSync(marks, '["c1","m2",');
+  journal.prune();
+  assert.equal(statSync(marks).size, 0, 'folded into the table, then emptied');
+  assert.deepEqual(
+    journal.pending('c1').map((entry) => entry.msgId),
+    ['m2', 'm3'],
+  );
+});
+
+test('the marks file is never opened through a link: marking fails instead of writing elsewhere', (t) => {
+  const dir = makeTempDir();
+  t.after(dir.remove);
+  const path = join(dir.path, 'tokens.db');
+  const journal = EventJournal.open(path);
+  journal.record('c1', 'm1', {});
+  const elsewhere = join(dir.path, 'elsewhere.txt');
+  writeFileSync(elsewhere, 'untouched\n');
+  symlinkSync(elsewhere, `${path}.push-emitted`);
+  assert.throws(() => journal.markEmitted('c1', ['m1']), /mark pushes as emitted/);
+  assert.equal(readFileSync(elsewhere, 'utf8'), 'untouched\n');
+  assert.deepEqual(
+    journal.pending('c1').map((entry) => entry.msgId),
+    ['m1'],
+    'still pending: emitted again rather than lost',
+  );
 });

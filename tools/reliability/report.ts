@@ -610,5 +610,11 @@ export function pushCrashSection(outcome: ScenarioOutcome<PushCrashFigures>): st
       'cannot be checked and pushes stay in the journal (kept a week) until a new token is pasted. The suite pastes ' +
       'one before the next start, as the owner would, so that the push path itself is what is measured.',
     '',
+    'Emitted twice, by design at least once: a push is marked emitted in the turn its message reaches the next ' +
+      "node (Node-RED's `postReceive` hook, after that node's input handler ran), with one append to a file " +
+      "(about 5 µs). A kill between the sink's own write and that append emits the push again after the restart, " +
+      'with the same `msgId`; marking earlier would lose it instead, and Aqara never resends what got a 200. The ' +
+      'expected count is about kills x pushes per second x window (50 x ~2,000/s x ~10 µs = 1).',
+    '',
   ];
 }
