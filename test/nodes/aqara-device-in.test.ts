@@ -105,8 +105,12 @@ describe('aqara-device-in', () => {
     // Both resources of the device in one call.
     assert.equal(h.sim.callCount('query.resource.value') - before, 1);
     await watch.pollNow();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(out.length, 3);
+    // Messages leave in order: once the next change is out, anything the unchanged poll sent is too.
+    h.sim.devices.setValue(SWITCH_DID, '4.1.85', '0');
+    await watch.pollNow();
+    await waitFor(() => out.length >= 4, 'the next change');
+    assert.equal(out.length, 4, 'the poll that found no change sent nothing');
+    assert.deepEqual([out[3].payload, out[3].data?.previous], [0, 1]);
   });
 
   it('push: subscribed at deploy; a pushed value is sent once, and the poll that sees it again is not', async () => {
@@ -135,11 +139,11 @@ describe('aqara-device-in', () => {
     assert.equal(out[0].data?.source, 'push');
     assert.equal(out[0].data?.previous, 0);
     await findDeviceWatch('cfg')?.pollNow();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(out.length, 1);
 
+    // The next message is the device event: neither the duplicate push nor the poll sent anything.
     await h.sim.push.event('subdevice_offline', { did: SWITCH_DID });
-    await waitFor(() => out.length === 2, 'the device event');
+    await waitFor(() => out.length >= 2, 'the device event');
+    assert.equal(out.length, 2);
     assert.equal(out[1].topic, 'subdevice_offline');
     assert.deepEqual(out[1].payload, { did: SWITCH_DID });
   });
