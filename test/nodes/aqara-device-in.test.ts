@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 
 import { SWITCH_DID } from '../../simulator/devices';
@@ -13,9 +11,11 @@ import {
   harnessPerTest,
   helper,
   node,
-  NODES,
+  NODES_WITH_HTTP_NODE,
   onTab,
   seedRefreshToken,
+  serveHttpNode,
+  stopHttpNode,
   TAB,
   waitFor,
   type FlowNode,
@@ -23,20 +23,8 @@ import {
 } from './support';
 
 const SECRET = 'Q'.repeat(43);
-let httpNode: RequestListener | undefined;
-const LOADED = [
-  (RED: never) => {
-    httpNode = (RED as { httpNode: RequestListener }).httpNode;
-    return NODES[0](RED);
-  },
-  ...NODES.slice(1),
-];
-
-let server: Server | undefined;
 afterEach(async () => {
-  const closing = server;
-  server = undefined;
-  if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  await stopHttpNode();
   resetPushHubs();
 });
 
@@ -59,10 +47,24 @@ function flow(h: Harness, deviceIn: Record<string, unknown>, config: Record<stri
   ];
 }
 
-async function serve(): Promise<string> {
-  server = createServer(httpNode);
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/**
+ * Deploys the config alone, has Aqara push the switch's left channel as 1 (acknowledged and journaled,
+ * heard by nobody), then stops that Node-RED: the push is pending for the next deploy.
+ */
+async function pushWhileNoNodeRuns(h: Harness, time?: number): Promise<void> {
+  seedRefreshToken(h);
+  await helper.load(NODES_WITH_HTTP_NODE, [TAB, configNode(h, { push: true, pollSeconds: 0 })], {
+    cfg: { appKey: APP.appKey, pushSecret: SECRET },
+  });
+  const base = await serveHttpNode();
+  await (node('cfg') as unknown as { tokenManager(): { call(i: string, d: unknown): Promise<unknown> } })
+    .tokenManager()
+    .call('config.resource.subscribe', { resources: [{ subjectId: SWITCH_DID, resourceIds: ['4.1.85'] }] });
+  h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
+  await h.sim.push.report([{ subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1', time }]);
+  assert.equal(EventJournal.open(h.dbPath).pending('cfg').length, 1);
+  await stopHttpNode();
+  await helper.unload();
 }
 
 describe('aqara-device-in', () => {
@@ -71,7 +73,7 @@ describe('aqara-device-in', () => {
   it('polling: the start values once (outputOnStart), then one message per changed value', async () => {
     seedRefreshToken(h);
     await helper.load(
-      LOADED,
+      NODES_WITH_HTTP_NODE,
       flow(
         h,
         { device: SWITCH_DID, resources: ['4.1.85', '14.17.85'], outputOnStart: true },
@@ -116,13 +118,13 @@ describe('aqara-device-in', () => {
   it('push: subscribed at deploy; a pushed value is sent once, and the poll that sees it again is not', async () => {
     seedRefreshToken(h);
     await helper.load(
-      LOADED,
+      NODES_WITH_HTTP_NODE,
       flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, { push: true, pollSeconds: 0 }),
       {
         cfg: { appKey: APP.appKey, pushSecret: SECRET },
       },
     );
-    const base = await serve();
+    const base = await serveHttpNode();
     const out = collect('out');
     await waitFor(() => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), 'the subscription', 10_000);
     h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
@@ -149,27 +151,12 @@ describe('aqara-device-in', () => {
   });
 
   it('a push acknowledged while no device-in node runs is sent once the node is deployed', async () => {
-    seedRefreshToken(h);
     // First deploy: the config only. The push is written down and acknowledged, nobody hears it.
-    await helper.load(LOADED, [TAB, configNode(h, { push: true, pollSeconds: 0 })], {
-      cfg: { appKey: APP.appKey, pushSecret: SECRET },
-    });
-    const base = await serve();
-    await (node('cfg') as unknown as { tokenManager(): { call(i: string, d: unknown): Promise<unknown> } })
-      .tokenManager()
-      .call('config.resource.subscribe', { resources: [{ subjectId: SWITCH_DID, resourceIds: ['4.1.85'] }] });
-    h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
-    await h.sim.push.report([
-      { subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1', time: Date.now() + 1000 },
-    ]);
-    assert.equal(EventJournal.open(h.dbPath).pending('cfg').length, 1);
-    await new Promise((resolve) => server?.close(() => resolve(undefined)));
-    server = undefined;
-    await helper.unload();
+    await pushWhileNoNodeRuns(h, Date.now() + 1000);
 
     // Redeploy with the node: the pending push reaches it, once.
     await helper.load(
-      LOADED,
+      NODES_WITH_HTTP_NODE,
       flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, { push: true, pollSeconds: 0 }),
       {
         cfg: { appKey: APP.appKey, pushSecret: SECRET },
@@ -183,25 +170,12 @@ describe('aqara-device-in', () => {
   });
 
   it('a push pending at a restart is emitted even when the start read already shows its value', async () => {
-    seedRefreshToken(h);
-    await helper.load(LOADED, [TAB, configNode(h, { push: true, pollSeconds: 0 })], {
-      cfg: { appKey: APP.appKey, pushSecret: SECRET },
-    });
-    const base = await serve();
-    await (node('cfg') as unknown as { tokenManager(): { call(i: string, d: unknown): Promise<unknown> } })
-      .tokenManager()
-      .call('config.resource.subscribe', { resources: [{ subjectId: SWITCH_DID, resourceIds: ['4.1.85'] }] });
-    h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
     // As on Aqara: the device's current value is the one it just reported.
     h.sim.devices.setValue(SWITCH_DID, '4.1.85', '1');
-    await h.sim.push.report([{ subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1' }]);
-    assert.equal(EventJournal.open(h.dbPath).pending('cfg').length, 1);
-    await new Promise((resolve) => server?.close(() => resolve(undefined)));
-    server = undefined;
-    await helper.unload();
+    await pushWhileNoNodeRuns(h);
 
     await helper.load(
-      LOADED,
+      NODES_WITH_HTTP_NODE,
       flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, { push: true, pollSeconds: 0 }),
       { cfg: { appKey: APP.appKey, pushSecret: SECRET } },
     );
@@ -230,14 +204,18 @@ describe('aqara-device-in', () => {
         wires: [],
       }),
     ];
-    await helper.load(LOADED, two, creds);
+    await helper.load(NODES_WITH_HTTP_NODE, two, creds);
     await waitFor(
       () => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85') && h.sim.push.isSubscribed(SWITCH_DID, '4.2.85'),
       'both subscribed',
       10_000,
     );
     await helper.unload();
-    await helper.load(LOADED, flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, config), creds);
+    await helper.load(
+      NODES_WITH_HTTP_NODE,
+      flow(h, { device: SWITCH_DID, resources: ['4.1.85'] }, config),
+      creds,
+    );
     await waitFor(() => !h.sim.push.isSubscribed(SWITCH_DID, '4.2.85'), '4.2.85 unsubscribed', 10_000);
     assert.equal(h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), true);
     await helper.unload();

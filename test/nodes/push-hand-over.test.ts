@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 
 import { SWITCH_DID } from '../../simulator/devices';
@@ -13,7 +11,7 @@ import {
   harnessPerTest,
   helper,
   node,
-  NODES,
+  NODES_WITH_HTTP_NODE,
   onTab,
   runtimeHooks,
   seedRefreshToken,
@@ -22,6 +20,8 @@ import {
   waitFor,
   type FlowNode,
   type Harness,
+  serveHttpNode,
+  stopHttpNode,
 } from './support';
 
 /**
@@ -39,21 +39,9 @@ interface Hooks {
 }
 const hooks = runtimeHooks as Hooks;
 
-let httpNode: RequestListener | undefined;
-const LOADED = [
-  (RED: never) => {
-    httpNode = (RED as { httpNode: RequestListener }).httpNode;
-    return NODES[0](RED);
-  },
-  ...NODES.slice(1),
-];
-
-let server: Server | undefined;
 afterEach(async () => {
   hooks.remove('*.aqaraTestHold');
-  const closing = server;
-  server = undefined;
-  if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  await stopHttpNode();
   resetPushHubs();
 });
 
@@ -81,10 +69,8 @@ const CREDS = { cfg: { appKey: APP.appKey, pushSecret: SECRET } };
 
 async function start(h: Harness, wires: string[][]): Promise<void> {
   seedRefreshToken(h);
-  await helper.load(LOADED, flow(h, wires), CREDS);
-  server = createServer(httpNode);
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await helper.load(NODES_WITH_HTTP_NODE, flow(h, wires), CREDS);
+  const base = await serveHttpNode();
   await waitFor(() => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), 'the subscription', 10_000);
   await waitFor(() => (findPushHub('cfg')?.listenerCount ?? 0) > 0, 'the device watch listening', 10_000);
   h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 
 import type { PushMessage } from '../../src/lib/aqara/intents/push';
@@ -14,27 +12,17 @@ import {
   helper,
   loggedText,
   node,
-  NODES,
+  NODES_WITH_HTTP_NODE,
   seedRefreshToken,
   TAB,
   waitFor,
   type Harness,
+  serveHttpNode,
+  stopHttpNode,
 } from './support';
 
 const SECRET = 'A'.repeat(20) + 'b-c_d' + 'E'.repeat(18);
 const DOOR = 'lumi.158d0001door01';
-
-/** The config module, remembering the RED.httpNode app it was given so the test can serve it. */
-let httpNode: RequestListener | undefined;
-const CAPTURING = [
-  (RED: never) => {
-    httpNode = (RED as { httpNode: RequestListener }).httpNode;
-    return NODES[0](RED);
-  },
-  ...NODES.slice(1),
-];
-
-let server: Server | undefined;
 
 async function deploy(
   h: Harness,
@@ -42,22 +30,18 @@ async function deploy(
   pushSecret = SECRET,
 ): Promise<string> {
   seedRefreshToken(h);
-  await helper.load(CAPTURING, [TAB, configNode(h, { push: true, pollSeconds: 0, ...config })], {
+  await helper.load(NODES_WITH_HTTP_NODE, [TAB, configNode(h, { push: true, pollSeconds: 0, ...config })], {
     cfg: { appKey: APP.appKey, pushSecret },
   });
   // The account's openId and access token become known with the first refresh.
   await (node('cfg') as unknown as { tokenManager(): { getAccessToken(): Promise<string> } })
     .tokenManager()
     .getAccessToken();
-  server = createServer(httpNode);
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return serveHttpNode();
 }
 
 afterEach(async () => {
-  const closing = server;
-  server = undefined;
-  if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  await stopHttpNode();
   resetPushHubs();
 });
 after(() => resetPushHubs());

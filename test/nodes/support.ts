@@ -5,6 +5,8 @@
  */
 import { type EventEmitter, once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -296,4 +298,35 @@ export function loggedText(): string {
 export function postToken(body: unknown, contentType = 'application/json') {
   const request = helper.request().post('/aqara/refresh-token').set('Content-Type', contentType);
   return typeof body === 'string' ? request.send(body) : request.send(JSON.stringify(body));
+}
+
+let httpNodeApp: RequestListener | undefined;
+let httpNodeServer: Server | undefined;
+
+/**
+ * NODES, with the aqara-config module keeping the RED.httpNode app it is given: the test helper serves
+ * only the admin app, and the push endpoint lives on httpNode.
+ */
+export const NODES_WITH_HTTP_NODE = [
+  (RED: never) => {
+    httpNodeApp = (RED as { httpNode: RequestListener }).httpNode;
+    return NODES[0](RED);
+  },
+  ...NODES.slice(1),
+];
+
+/** Serves RED.httpNode (of NODES_WITH_HTTP_NODE) on a free port of 127.0.0.1; returns its base URL. */
+export async function serveHttpNode(): Promise<string> {
+  await stopHttpNode();
+  const server = createServer(httpNodeApp);
+  httpNodeServer = server;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Stops serving RED.httpNode; nothing to do when it is not served. */
+export async function stopHttpNode(): Promise<void> {
+  const closing = httpNodeServer;
+  httpNodeServer = undefined;
+  if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
 }
