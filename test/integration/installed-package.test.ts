@@ -254,7 +254,7 @@ describe(
       assert.equal(help.code, 0, help.output);
     });
 
-    it('registers the three node types', { timeout: STEP_TIMEOUT_MS }, async () => {
+    it('registers every node type of NODE_TYPES', { timeout: STEP_TIMEOUT_MS }, async () => {
       const nodeRed = await startNodeRed();
       // The compatibility run names the release it installed, so a wrong Node-RED cannot pass silently.
       const expected = process.env.AQARA_EXPECT_NODE_RED;

@@ -1,5 +1,5 @@
 /**
- * Shared set-up for the node tests: the Node-RED test helper with our three node modules loaded from
+ * Shared set-up for the node tests: the Node-RED test helper with every node module of the package loaded from
  * src, a real Aqara simulator, a fresh token database per test, and a message catalog that resolves
  * keys the way Node-RED does (the helper's own RED._ returns the key unchanged).
  */
