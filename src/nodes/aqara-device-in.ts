@@ -117,6 +117,10 @@ export = function (RED: NodeAPI): void {
         onEvent,
         onError: (error) => show(deviceFailureStatus(error, { type: TYPE, t })),
         onReady: () => show({ fill: 'green', shape: 'ring', text: t('aqara-device-in.status.watching') }),
+        onUnreadable: (_did, deviceName, resourceIds) =>
+          node.warn(
+            t('aqara-device-in.errors.unreadable', { device: deviceName, resources: resourceIds.join(', ') }),
+          ),
       },
       manager,
     );

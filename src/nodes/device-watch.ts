@@ -50,6 +50,8 @@ export interface Watcher {
   onError(error: unknown): void;
   /** Told once the watched resources are known and baselined. */
   onReady(): void;
+  /** Resources of a watched device that Aqara will not read: left out from now on. */
+  onUnreadable(did: string, deviceName: string, resourceIds: readonly string[]): void;
 }
 
 interface DeviceMeta {
@@ -88,7 +90,7 @@ export class DeviceWatch {
       // Another manager: the config's app or account may have changed, so what was subscribed
       // through the old one says nothing; subscribing again is harmless.
       this.manager = manager;
-      this.poller = new ResourcePoller(manager);
+      this.poller = new ResourcePoller(manager, undefined, deviceServiceFor(manager).unreadable);
       this.subscribed = new Map();
     }
     if (this.leaveTimer) clearTimeout(this.leaveTimer);
@@ -212,8 +214,24 @@ export class DeviceWatch {
     }));
     const outcome = await poller.read(targets);
     if (source === 'poll') this.pollCalls += outcome.calls;
+    this.reportUnreadable(outcome.unreadable);
     for (const value of outcome.values) {
       this.deliver(watchers, value.subjectId, value.resourceId, value.raw, value.time, source);
+    }
+  }
+
+  /** Each watcher of a device hears once which of its resources Aqara refused. */
+  private reportUnreadable(found: readonly { subjectId: string; resourceId: string }[]): void {
+    const byDevice = new Map<string, string[]>();
+    for (const { subjectId, resourceId } of found)
+      byDevice.set(subjectId, [...(byDevice.get(subjectId) ?? []), resourceId]);
+    for (const [did, ids] of byDevice) {
+      const name = this.meta.get(did)?.info.name ?? did;
+      for (const watcher of this.watchers) {
+        const watched = this.targets.get(watcher)?.get(did);
+        const mine = ids.filter((id) => watched?.has(id));
+        if (mine.length > 0) watcher.onUnreadable(did, name, mine);
+      }
     }
   }
 

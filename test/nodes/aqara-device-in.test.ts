@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
-import { SWITCH_DID } from '../../simulator/devices';
+import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
 import { EventJournal } from '../../src/lib/tokens/event-journal';
 import { findDeviceWatch } from '../../src/nodes/device-watch';
 import { resetPushHubs } from '../../src/nodes/push-hub';
@@ -10,6 +10,7 @@ import {
   configNode,
   harnessPerTest,
   helper,
+  loggedText,
   node,
   NODES_WITH_HTTP_NODE,
   onTab,
@@ -113,6 +114,41 @@ describe('aqara-device-in', () => {
     await waitFor(() => out.length >= 4, 'the next change');
     assert.equal(out.length, 4, 'the poll that found no change sent nothing');
     assert.deepEqual([out[3].payload, out[3].data?.previous], [0, 1]);
+  });
+
+  it('a model with a resource Aqara will not read (302) still sends the others, says which once, and then skips it', async () => {
+    seedRefreshToken(h);
+    await helper.load(
+      NODES_WITH_HTTP_NODE,
+      // Resources empty: every readable resource of the model, as the help suggests.
+      flow(h, { device: SENSOR_DID, resources: [], outputOnStart: true }, { pollSeconds: 0 }),
+      { cfg: { appKey: APP.appKey } },
+    );
+    const out = collect('out');
+    await waitFor(() => out.length >= 5, 'the start values of the readable resources', 10_000);
+    assert.deepEqual(out.map((msg) => msg.topic).sort(), [
+      `${SENSOR_DID}/0.1.85`,
+      `${SENSOR_DID}/0.2.85`,
+      `${SENSOR_DID}/0.3.85`,
+      `${SENSOR_DID}/8.0.2007`,
+      `${SENSOR_DID}/8.0.2008`,
+    ]);
+    assert.equal(typeof out.find((msg) => msg.topic === `${SENSOR_DID}/0.1.85`)?.payload, 'number');
+    await waitFor(() => /8\.0\.2041/.test(loggedText()), 'the warning naming the unreadable resource');
+    assert.match(loggedText(), /does not let this app read 8\.0\.2041 of 阳台温湿度/);
+
+    // From now on a poll is one call, without the unreadable resource, and no second warning.
+    const watch = findDeviceWatch('cfg');
+    assert.ok(watch);
+    const before = h.sim.callCount('query.resource.value');
+    h.sim.devices.setValue(SENSOR_DID, '0.1.85', '2700');
+    await watch.pollNow();
+    await waitFor(
+      () => out.slice(5).some((msg) => msg.topic === `${SENSOR_DID}/0.1.85`),
+      'the changed temperature',
+    );
+    assert.equal(h.sim.callCount('query.resource.value') - before, 1);
+    assert.equal(loggedText().match(/8\.0\.2041/g)?.length, 1);
   });
 
   it('push: subscribed at deploy; a pushed value is sent once, and the poll that sees it again is not', async () => {

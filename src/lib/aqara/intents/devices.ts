@@ -16,6 +16,7 @@ import {
   type ResourceDefinition,
   typeValue,
 } from './resource-values';
+import { isNotOpen, UnreadableResources } from './unreadable-resources';
 
 export type { ResourceDefinition } from './resource-values';
 
@@ -110,10 +111,6 @@ export function deviceLabel(device: DeviceInfo | string): string {
     : `Aqara device "${device.name}" (${device.did})`;
 }
 
-function isNotOpen(error: unknown): boolean {
-  return isAqaraError(error) && error.code === 302 && /not open/i.test(error.message);
-}
-
 /** 602 and 612 name the device; a lost write answer says it may have acted. Others pass through. */
 function deviceFailure(error: unknown, device: DeviceInfo | string, writing: boolean): unknown {
   if (!isAqaraError(error)) return error;
@@ -151,8 +148,8 @@ export class DeviceService {
   private readonly devices = new Map<string, Cached<DeviceInfo>>();
   private readonly definitions = new Map<string, Cached<ResourceDefinition[]>>();
   private readonly definitionsInFlight = new Map<string, Promise<ResourceDefinition[]>>();
-  /** did/resourceId pairs Aqara refused to read: not asked again. */
-  private readonly unreadable = new Set<string>();
+  /** Resources Aqara refused to read: not asked again (the device watch's polls share it). */
+  readonly unreadable = new UnreadableResources();
 
   constructor(
     private readonly caller: IntentCaller,
@@ -247,8 +244,8 @@ export class DeviceService {
       }
       wanted.push(...values.keys());
     }
-    const unreadable = wanted.filter((id) => this.unreadable.has(`${did}/${id}`));
-    const ask = wanted.filter((id) => !this.unreadable.has(`${did}/${id}`) && !values.has(id));
+    const unreadable = wanted.filter((id) => this.unreadable.has(did, id));
+    const ask = wanted.filter((id) => !this.unreadable.has(did, id) && !values.has(id));
     try {
       for (let start = 0; start < ask.length; start += this.batchLimit) {
         const batch = ask.slice(start, start + this.batchLimit);
@@ -261,7 +258,7 @@ export class DeviceService {
               this.collect(await this.fetchValues(did, [id]), did, values);
             } catch (single) {
               if (!isNotOpen(single)) throw single;
-              this.unreadable.add(`${did}/${id}`);
+              this.unreadable.add(did, id);
               unreadable.push(id);
             }
           }

@@ -1,13 +1,16 @@
 import { isAqaraError } from '../errors';
 import { isRecord } from '../../is-record';
 import type { IntentCaller } from './caller';
+import { isNotOpen, UnreadableResources } from './unreadable-resources';
 
 /**
  * Reading many devices' resources for polling: `query.resource.value` takes several subjects in
  * one call, so a poll of 50 devices x 4 resources is 2 calls, not 50. When one batch fails for one
  * device (302 "not open", 602 offline, 612 gateway silent), that batch is asked again subject by
  * subject, and the failing subjects are asked alone from then on, so one dead sensor costs one
- * call per poll instead of spoiling everybody's batch.
+ * call per poll instead of spoiling everybody's batch. A 302 means one of the subject's resources is
+ * not readable: its resources are then asked one at a time, once, and the unreadable ones are left
+ * out of every later read (and reported, so the user learns why they never change).
  */
 
 export interface PollTarget {
@@ -27,6 +30,8 @@ export interface PollOutcome {
   values: PolledValue[];
   /** Subjects whose read failed this time, with Aqara's code (0 when none). */
   failed: { subjectId: string; code: number }[];
+  /** Resources found unreadable by this read (302 when asked alone): never asked again. */
+  unreadable: { subjectId: string; resourceId: string }[];
   calls: number;
 }
 
@@ -39,10 +44,16 @@ export class ResourcePoller {
   constructor(
     private readonly caller: IntentCaller,
     private readonly batchLimit = 100,
+    /** Shared with the account's device service, so both skip what either learned. */
+    readonly unreadable = new UnreadableResources(),
   ) {}
 
-  async read(targets: readonly PollTarget[]): Promise<PollOutcome> {
-    const outcome: PollOutcome = { values: [], failed: [], calls: 0 };
+  async read(asked: readonly PollTarget[]): Promise<PollOutcome> {
+    const outcome: PollOutcome = { values: [], failed: [], unreadable: [], calls: 0 };
+    const targets = asked.map((target) => ({
+      subjectId: target.subjectId,
+      resourceIds: target.resourceIds.filter((id) => !this.unreadable.has(target.subjectId, id)),
+    }));
     const shared = targets.filter(
       (target) => target.resourceIds.length > 0 && !this.alone.has(target.subjectId),
     );
@@ -73,11 +84,36 @@ export class ResourcePoller {
       } catch (error) {
         if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
           throw error;
+        if (isNotOpen(error) && (await this.readOneByOne(chunk, outcome))) continue;
         this.alone.add(target.subjectId);
         outcome.failed.push({ subjectId: target.subjectId, code: error.code ?? 0 });
         return;
       }
     }
+  }
+
+  /**
+   * After a 302: each resource of the chunk on its own, learning which ones Aqara will not read.
+   * False when something else failed (the device is then treated as failing, as before).
+   */
+  private async readOneByOne(chunk: readonly PollTarget[], outcome: PollOutcome): Promise<boolean> {
+    for (const { subjectId, resourceIds } of chunk) {
+      for (const resourceId of resourceIds) {
+        try {
+          outcome.calls += 1;
+          collect(await this.fetch([{ subjectId, resourceIds: [resourceId] }]), outcome.values);
+        } catch (error) {
+          if (!isNotOpen(error)) {
+            if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
+              throw error;
+            return false;
+          }
+          this.unreadable.add(subjectId, resourceId);
+          outcome.unreadable.push({ subjectId, resourceId });
+        }
+      }
+    }
+    return true;
   }
 
   /** Groups of subjects with at most batchLimit resource ids in all; a big subject is split. */
