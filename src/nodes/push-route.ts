@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePushBody } from '../lib/aqara/intents/push';
 import { findPushHub, type PushHub } from './push-hub';
+import { errorName, reply, withConfig } from './admin-replies';
 import type { AdminRequest, AdminResponse, NodeAPI } from './types';
 
 /**
@@ -41,7 +42,11 @@ export function registerPushRoute(RED: NodeAPI): void {
   marked[ROUTES_MARK] = true;
   app.post(PUSH_PATH, handlePush);
 
-  RED.httpAdmin.get('/aqara/push-status', RED.auth.needsPermission('aqara-config.read'), pushStatus);
+  RED.httpAdmin.get('/aqara/push-status', RED.auth.needsPermission('aqara-config.read'), (req, res) => {
+    pushStatus(RED, req, res).catch((error: unknown) => {
+      RED.log.error(RED._('aqara-config.log.route-unexpected', { type: errorName(error) }));
+    });
+  });
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -134,20 +139,15 @@ function answer(hub: PushHub, text: string, req: PushRequest, res: ServerRespons
 }
 
 /** For the config dialog: whether push is on and when the last one arrived (never the secret). */
-function pushStatus(req: AdminRequest, res: AdminResponse): void {
-  const id = req.query.config;
-  const hub = typeof id === 'string' ? findPushHub(id) : undefined;
-  res.set('Cache-Control', 'no-store');
-  if (!hub?.settings) {
-    res
-      .status(404)
-      .json({ error: 'Config node not found', code: 'CONFIG_NOT_FOUND', details: 'not deployed' });
-    return;
-  }
-  res.status(200).json({
-    push: hub.settings.enabled,
-    poll_seconds: hub.settings.pollSeconds,
-    last_push_at: hub.lastPushAt === undefined ? null : new Date(hub.lastPushAt).toISOString(),
-    listeners: hub.listenerCount,
+function pushStatus(RED: NodeAPI, req: AdminRequest, res: AdminResponse): Promise<void> {
+  // The same config rules as every admin route: `config`, or the only one deployed.
+  return withConfig(RED, req, res, (config) => {
+    const hub = findPushHub(config.id);
+    reply(res, 200, {
+      push: hub?.settings?.enabled ?? false,
+      poll_seconds: hub?.settings?.pollSeconds ?? 0,
+      last_push_at: hub?.lastPushAt === undefined ? null : new Date(hub.lastPushAt).toISOString(),
+      listeners: hub?.listenerCount ?? 0,
+    });
   });
 }

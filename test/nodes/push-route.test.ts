@@ -170,6 +170,28 @@ describe('push endpoint', () => {
     assert.doesNotMatch(loggedText(), /B0DY/);
   });
 
+  it('push-status: the only deployed config when none is named, the last push time, 404 for an unknown id', async () => {
+    const base = await deploy(h);
+    const before = await helper.request().get('/aqara/push-status');
+    assert.equal(before.status, 200, before.text);
+    assert.deepEqual(before.body, { push: true, poll_seconds: 0, last_push_at: null, listeners: 0 });
+    const sent = await post(
+      `${base}/aqara/push/cfg/${SECRET}`,
+      JSON.stringify({ msgId: 'status-1', openId: openIdFor(APP.appId), eventType: 'x', data: {} }),
+    );
+    assert.equal(sent.status, 200);
+    const after = await helper.request().get('/aqara/push-status?config=cfg');
+    assert.equal(after.status, 200);
+    assert.ok(
+      !Number.isNaN(Date.parse(String((after.body as { last_push_at: unknown }).last_push_at))),
+      after.text,
+    );
+    assert.ok(!after.text.includes(SECRET), 'never the secret');
+    const unknown = await helper.request().get('/aqara/push-status?config=nope');
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body as { code: unknown }).code, 'CONFIG_NOT_FOUND');
+  });
+
   it('a push for another account is answered 200, dropped, and warned about once', async () => {
     const base = await deploy(h);
     const messages = heard();
