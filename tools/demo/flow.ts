@@ -175,7 +175,8 @@ function deviceRows(y: number): FlowNode[] {
       id: 'aqara-demo-sensor',
       type: 'aqara-device-get',
       z: DEMO_TAB_ID,
-      name: 'Temperature, humidity',
+      // Aqara sends both in hundredths: 2369 is 23.69 °C, 5762 is 57.62 %.
+      name: 'Temperature, humidity (0.01 °C, 0.01 %)',
       config: DEMO_CONFIG_ID,
       device: SENSOR_DID,
       resources: ['0.1.85', '0.2.85'],
