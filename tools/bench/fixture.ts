@@ -17,6 +17,35 @@ export interface BenchConfig {
   close(): void;
 }
 
+/** What a config needs of a simulator: where it answers, the app, and a refresh token it issued. */
+export interface ConfigTarget {
+  baseUrl: string;
+  app: { appId: string; keyId: string; appKey: string };
+  refreshToken: string;
+}
+
+/**
+ * A config on a scenario's own simulator, built as the nodes build one: a token database in a temp
+ * folder of its own, a client and a token manager holding `target.refreshToken`. close() releases all.
+ */
+export function standaloneConfig(pkg: CompiledPackage, target: ConfigTarget, configId: string): BenchConfig {
+  const temp = makeTempDir(`aqara-${configId}-`);
+  const store = pkg.TokenStore.open(join(temp.path, 'tokens.db'));
+  const { appId, keyId, appKey } = target.app;
+  const client = new pkg.AqaraClient({ baseUrl: target.baseUrl, appId, keyId, appKey });
+  store.write(configId, target.refreshToken, appId);
+  const manager = new pkg.TokenManager({ configId, appId, client, store });
+  return {
+    manager,
+    close: () => {
+      manager.close();
+      client.close();
+      store.close();
+      temp.remove();
+    },
+  };
+}
+
 /**
  * A simulator on 127.0.0.1 with no added delay, a token database in a temp folder and the compiled
  * package: what the in-process scenarios share. Everything it hands out is closed by close().

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   AqaraSimulator,
@@ -7,8 +6,13 @@ import {
   type SimulatorOptions,
   type SimulatorResourceDef,
 } from '../../../simulator/server';
-import { makeTempDir } from '../../../test/helpers/temp-dir';
-import { BENCH_SCENE_ID, BENCH_SCENE_NAME, type BenchFixture } from '../fixture';
+import {
+  BENCH_SCENE_ID,
+  BENCH_SCENE_NAME,
+  type BenchFixture,
+  type ConfigTarget,
+  standaloneConfig,
+} from '../fixture';
 import { count, fixed, microseconds } from '../format';
 import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
@@ -62,11 +66,7 @@ function devices(): SimulatorDevice[] {
   return list;
 }
 
-interface LatencyTarget {
-  baseUrl: string;
-  app: { appId: string; keyId: string; appKey: string };
-  refreshToken: string;
-}
+type LatencyTarget = ConfigTarget;
 
 interface Latency {
   idleMs: number;
@@ -83,13 +83,9 @@ interface LatencySide {
 
 /** The package: its own client, token manager and device service, as a deployed config has. */
 function oursSide(fixture: BenchFixture, target: LatencyTarget): LatencySide {
-  const { DeviceService, AqaraClient, TokenManager, TokenStore } = fixture.pkg;
-  const temp = makeTempDir('aqara-bench-latency-');
-  const store = TokenStore.open(join(temp.path, 'tokens.db'));
-  const client = new AqaraClient({ baseUrl: target.baseUrl, ...target.app });
-  store.write('bench-latency', target.refreshToken, target.app.appId);
-  const manager = new TokenManager({ configId: 'bench-latency', appId: target.app.appId, client, store });
-  const service = new DeviceService(manager);
+  const config = standaloneConfig(fixture.pkg, target, 'bench-latency');
+  const manager = config.manager;
+  const service = new fixture.pkg.DeviceService(manager);
   return {
     sceneRun: async () => {
       await fixture.pkg.runScene(manager, BENCH_SCENE_ID);
@@ -98,12 +94,7 @@ function oursSide(fixture: BenchFixture, target: LatencyTarget): LatencySide {
       const list = await service.listDevices(true);
       if (list.length !== LISTED_DEVICES) throw new Error(`devices: listed ${list.length} devices`);
     },
-    close: () => {
-      manager.close();
-      client.close();
-      store.close();
-      temp.remove();
-    },
+    close: () => config.close(),
   };
 }
 
@@ -207,17 +198,15 @@ function simulatorOptions(): SimulatorOptions {
  * simulator's share of the slowdown from the package's.
  */
 export async function deviceCosts(fixture: BenchFixture, sizes: Sizes): Promise<ScenarioResult> {
-  const { DeviceService, AqaraClient, TokenManager, TokenStore } = fixture.pkg;
   const sim = new AqaraSimulator(simulatorOptions());
-  const temp = makeTempDir('aqara-bench-devices-');
-  const store = TokenStore.open(join(temp.path, 'tokens.db'));
   await sim.start();
-  const { appId, keyId, appKey } = sim.apps[0];
-  const client = new AqaraClient({ baseUrl: sim.baseUrl, appId, keyId, appKey });
-  store.write('bench-devices', sim.issueRefreshToken(), appId);
-  const manager = new TokenManager({ configId: 'bench-devices', appId, client, store });
+  const config = standaloneConfig(
+    fixture.pkg,
+    { baseUrl: sim.baseUrl, app: sim.apps[0], refreshToken: sim.issueRefreshToken() },
+    'bench-devices',
+  );
   try {
-    const service = new DeviceService(manager, { batchLimit: BATCH_LIMIT });
+    const service = new fixture.pkg.DeviceService(config.manager, { batchLimit: BATCH_LIMIT });
     await service.read(BIG_DID, ['0.1.85']);
     const rows: ScenarioResult['rows'] = [];
     const callsPerRead: Record<number, number> = {};
@@ -327,10 +316,7 @@ export async function deviceCosts(fixture: BenchFixture, sizes: Sizes): Promise<
       raw: { callsPerRead, ...reads.raw, runs, delayedRuns, latency, latencyInProcess: inProcess },
     };
   } finally {
-    manager.close();
-    client.close();
-    store.close();
+    config.close();
     await sim.stop();
-    temp.remove();
   }
 }

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AqaraSimulator, DEFAULT_POSITION_ID, type SimulatorDevice } from '../../../simulator/server';
 import { openIdFor } from '../../../simulator/state';
-import { makeTempDir } from '../../../test/helpers/temp-dir';
 import { percentile } from '../../reliability/lib/stats';
 import { compareInterleaved, reportedRounds } from '../compare-interleaved';
-import type { BenchFixture } from '../fixture';
+import { type BenchFixture, standaloneConfig } from '../fixture';
 import { count, fixed, ratioWithSpread } from '../format';
 import { deployFull, storeRefreshToken } from '../node-red/admin';
 import { PUSH_CONFIG_ID, PUSH_DID, PUSH_PATHS, PUSH_RESOURCE, pushFlows } from '../node-red/push-flows';
@@ -72,7 +70,6 @@ function ms(value: number | undefined): string {
  * and scaled to the default interval.
  */
 async function pollCost(fixture: BenchFixture, runs: number): Promise<{ calls: number; polls: number }> {
-  const { ResourcePoller, AqaraClient, TokenManager, TokenStore } = fixture.pkg;
   const devices: SimulatorDevice[] = Array.from({ length: POLL_DEVICES }, (_, index) => ({
     did: `lumi.poll${String(index).padStart(8, '0')}`,
     parentDid: '',
@@ -85,15 +82,14 @@ async function pollCost(fixture: BenchFixture, runs: number): Promise<{ calls: n
     values: Object.fromEntries(POLL_RESOURCES.map((id, n) => [id, String(n)])),
   }));
   const sim = new AqaraSimulator({ devices });
-  const temp = makeTempDir('aqara-bench-poll-');
-  const store = TokenStore.open(join(temp.path, 'tokens.db'));
   await sim.start();
-  const { appId, keyId, appKey } = sim.apps[0];
-  const client = new AqaraClient({ baseUrl: sim.baseUrl, appId, keyId, appKey });
-  store.write('bench-poll', sim.issueRefreshToken(), appId);
-  const manager = new TokenManager({ configId: 'bench-poll', appId, client, store });
+  const config = standaloneConfig(
+    fixture.pkg,
+    { baseUrl: sim.baseUrl, app: sim.apps[0], refreshToken: sim.issueRefreshToken() },
+    'bench-poll',
+  );
   try {
-    const poller = new ResourcePoller(manager);
+    const poller = new fixture.pkg.ResourcePoller(config.manager);
     const targets = devices.map((device) => ({ subjectId: device.did, resourceIds: POLL_RESOURCES }));
     const before = sim.callCount('query.resource.value');
     for (let poll = 0; poll < runs; poll++) {
@@ -106,11 +102,8 @@ async function pollCost(fixture: BenchFixture, runs: number): Promise<{ calls: n
     }
     return { calls: sim.callCount('query.resource.value') - before, polls: runs };
   } finally {
-    manager.close();
-    client.close();
-    store.close();
+    config.close();
     await sim.stop();
-    temp.remove();
   }
 }
 
