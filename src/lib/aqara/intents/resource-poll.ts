@@ -1,4 +1,4 @@
-import { isAqaraError } from '../errors';
+import { type AqaraError, isAqaraError } from '../errors';
 import { isRecord } from '../../is-record';
 import type { IntentCaller } from './caller';
 import { isNotOpen, UnreadableResources } from './unreadable-resources';
@@ -65,8 +65,7 @@ export class ResourcePoller {
         outcome.calls += 1;
         collect(await this.fetch(batch), outcome.values);
       } catch (error) {
-        if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
-          throw error;
+        if (!aboutTheDevice(error)) throw error;
         // Which subject spoiled it is not said: ask each on its own and remember the ones that fail.
         for (const target of batch) await this.readAlone(target, outcome, true);
       }
@@ -82,8 +81,7 @@ export class ResourcePoller {
         collect(await this.fetch(chunk), outcome.values);
         if (!learning) this.alone.delete(target.subjectId);
       } catch (error) {
-        if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
-          throw error;
+        if (!aboutTheDevice(error)) throw error;
         if (isNotOpen(error) && (await this.readOneByOne(chunk, outcome))) continue;
         this.alone.add(target.subjectId);
         outcome.failed.push({ subjectId: target.subjectId, code: error.code ?? 0 });
@@ -104,8 +102,7 @@ export class ResourcePoller {
           collect(await this.fetch([{ subjectId, resourceIds: [resourceId] }]), outcome.values);
         } catch (error) {
           if (!isNotOpen(error)) {
-            if (!isAqaraError(error) || error.kind === 'access_token' || error.kind === 'refresh_token')
-              throw error;
+            if (!aboutTheDevice(error)) throw error;
             return false;
           }
           this.unreadable.add(subjectId, resourceId);
@@ -146,6 +143,11 @@ export class ResourcePoller {
     });
     return result;
   }
+}
+
+/** Aqara's answer about the asked devices; not a token problem, which no other grouping would avoid. */
+function aboutTheDevice(error: unknown): error is AqaraError {
+  return isAqaraError(error) && error.kind !== 'access_token' && error.kind !== 'refresh_token';
 }
 
 function collect(result: unknown, into: PolledValue[]): void {
