@@ -294,7 +294,13 @@ describe('token managers of several hosts on one PostgreSQL', () => {
     assert.match(missingError.message, /\(3D000\): the database named in the URL does not exist/);
     texts.push(...renderError(missingError));
 
-    for (const bad of ['http://user:pw-secret-123@host/db', 'postgres://user:pw-secret-456@[bad']) {
+    const badUrls = [
+      'http://user:pw-secret-123@host/db',
+      'postgres://user:pw-secret-456@[bad',
+      // A password whose escape cannot be decoded.
+      'postgres://user:pw-secret-789%E0%A4%A@host/db',
+    ];
+    for (const bad of badUrls) {
       const error = (() => {
         try {
           PostgresTokenStore.open(bad);
@@ -305,7 +311,7 @@ describe('token managers of several hosts on one PostgreSQL', () => {
       })();
       assert.match(error.message, /not a postgres:\/\/ connection string/);
       texts.push(...renderError(error));
-      assertNoSecrets(texts, { password: ['pw-secret-123', 'pw-secret-456'] });
+      assertNoSecrets(texts, { password: ['pw-secret-123', 'pw-secret-456', 'pw-secret-789'] });
     }
     texts.push(...logger.lines);
     assertNoSecrets(texts, {

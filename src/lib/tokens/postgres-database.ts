@@ -57,8 +57,10 @@ export class PostgresDatabase {
 
   private constructor(url: string, logger: Logger) {
     let parsed: URL;
+    let password: string;
     try {
       parsed = new URL(url);
+      password = decodeURIComponent(parsed.password);
     } catch {
       // Never the text: a URL that does not parse may still hold a password.
       throw postgresError('open', '(unreadable URL)', codedError(INVALID_URL, 'not a URL'));
@@ -71,7 +73,7 @@ export class PostgresDatabase {
       );
     }
     this.url = url;
-    this.password = decodeURIComponent(parsed.password);
+    this.password = password;
     this.server = describeServer(parsed);
     this.logger = logger;
   }
@@ -134,26 +136,6 @@ export class PostgresDatabase {
       await this.ensureSchema();
       const result = await this.pool().query<R>(text, values);
       return result.rows;
-    } catch (error) {
-      throw postgresError(action, this.server, error, this.password);
-    }
-  }
-
-  /** Statements in one transaction on one connection; rolled back on any failure. */
-  async transaction<T>(action: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    try {
-      await this.ensureSchema();
-      return await this.withClient(async (client) => {
-        await client.query('BEGIN');
-        try {
-          const result = await work(client);
-          await client.query('COMMIT');
-          return result;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        }
-      });
     } catch (error) {
       throw postgresError(action, this.server, error, this.password);
     }
