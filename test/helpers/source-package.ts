@@ -1,6 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_TYPES } from '../../src/nodes/node-types';
+import { NODE_TYPES } from '../../src/nodes';
 import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
 
 export { NODE_TYPES };

@@ -6,7 +6,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { NODE_TYPES } from '../../src/nodes/node-types';
+import { NODE_TYPES } from '../../src/nodes';
 import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
 import { NodeRedProcess, type NodeRedSettings } from '../../tools/lib/node-red-process';
 import { assertNoSecrets } from '../helpers/secrets';

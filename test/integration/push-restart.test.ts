@@ -6,7 +6,7 @@ import { after, it } from 'node:test';
 
 import { SWITCH_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
-import { EventJournal } from '../../src/lib/tokens/event-journal';
+import { PushJournal } from '../../src/lib/push/push-journal';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { NodeRedProcess } from '../../tools/lib/node-red-process';
 import { installSourcePackage } from '../helpers/source-package';
@@ -128,7 +128,7 @@ it(
     red = undefined;
     // Written before the 200, so still there; not emitted.
     assert.deepEqual(
-      EventJournal.open(dbPath)
+      PushJournal.open(dbPath)
         .pending(CONFIG_ID)
         .map((entry) => entry.msgId),
       ['evt-0', 'rep-1'],
@@ -151,6 +151,6 @@ it(
       .split('\n')
       .filter((line) => line === String(time));
     assert.equal(lines.length, 1, readFileSync(outFile, 'utf8'));
-    assert.deepEqual(EventJournal.open(dbPath).pending(CONFIG_ID), []);
+    assert.deepEqual(PushJournal.open(dbPath).pending(CONFIG_ID), []);
   },
 );

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { registerAdminRoutes } from '../../src/nodes/admin-routes';
-import type { NodeAPI } from '../../src/nodes/types';
+import { registerRoutes } from '../../src/runtime/routes';
+import type { NodeAPI } from '../../src/runtime/node-red-api';
 import { TokenStore } from '../../src/lib/tokens/store';
 import {
   APP,
@@ -357,17 +357,21 @@ describe('admin route registration', () => {
         },
       },
     } as unknown as NodeAPI;
-    registerAdminRoutes(RED);
-    registerAdminRoutes(RED);
-    registerAdminRoutes({ ...RED } as NodeAPI);
+    registerRoutes(RED);
+    registerRoutes(RED);
+    registerRoutes({ ...RED } as NodeAPI);
     assert.deepEqual(added, [
       'USE /aqara',
       'POST /aqara/refresh-token',
       'GET /aqara/token-status',
       'GET /aqara/scenes',
+      'GET /aqara/devices',
+      'GET /aqara/resources',
+      'GET /aqara/quota',
+      'GET /aqara/push-status',
       'USE /aqara',
     ]);
-    assert.deepEqual(permissions, ['aqara-config.write', 'aqara-config.read', 'aqara-config.read']);
+    assert.deepEqual(permissions, ['aqara-config.write', ...Array<string>(6).fill('aqara-config.read')]);
   });
 
   it("also guards /aqara on the app RED.httpAdmin is mounted in, where Node-RED's body parser runs", () => {
@@ -380,7 +384,7 @@ describe('admin route registration', () => {
       post: (path: string) => inner.push(`POST ${path}`),
       use: (path: string) => inner.push(`USE ${path}`),
     };
-    registerAdminRoutes({
+    registerRoutes({
       httpAdmin: app,
       auth: { needsPermission: () => () => undefined },
     } as unknown as NodeAPI);
@@ -389,6 +393,10 @@ describe('admin route registration', () => {
       'POST /aqara/refresh-token',
       'GET /aqara/token-status',
       'GET /aqara/scenes',
+      'GET /aqara/devices',
+      'GET /aqara/resources',
+      'GET /aqara/quota',
+      'GET /aqara/push-status',
       'USE /aqara',
     ]);
     assert.deepEqual(outer, ['USE /aqara']);

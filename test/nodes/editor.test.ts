@@ -12,8 +12,8 @@ import {
   REGIONS,
   TOKEN_STATUS_EDITOR_SETTINGS,
   WARN_DAYS,
-} from '../../src/nodes/editor-settings';
-import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes/node-types';
+} from '../../src/runtime/editor-settings';
+import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes';
 import { lookUp, readCatalog } from './support';
 
 const NODES_DIR = join(__dirname, '../../nodes');

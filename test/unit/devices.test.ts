@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { isAqaraError } from '../../src/lib/aqara/errors';
-import { DeviceService } from '../../src/lib/aqara/intents/devices';
+import { DeviceService } from '../../src/lib/aqara/intents/device-service';
 import { checkWrite, parseDefinition, typeValue } from '../../src/lib/aqara/intents/resource-values';
 import type { TokenManager } from '../../src/lib/tokens/manager';
 import {

@@ -4,14 +4,9 @@ import { test } from 'node:test';
 
 import type { AqaraResponse } from '../../src/lib/aqara/client';
 import type { IntentCaller } from '../../src/lib/aqara/intents/caller';
-import {
-  checkPushSignature,
-  checkPushToken,
-  parsePushBody,
-  PUSH_LIMITS,
-  subscribeResources,
-  unsubscribeResources,
-} from '../../src/lib/aqara/intents/push';
+import { subscribeResources, unsubscribeResources } from '../../src/lib/aqara/intents/subscriptions';
+import { parsePushBody, PUSH_LIMITS } from '../../src/lib/push/push-body';
+import { checkPushSignature, checkPushToken } from '../../src/lib/push/push-checks';
 import { pushSign } from '../../simulator/push';
 
 function recorder(): IntentCaller & { calls: { intent: string; data: unknown }[] } {

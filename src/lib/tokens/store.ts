@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openDatabase } from './sqlite';
+import { openDatabase } from '../sqlite';
 import {
   chmodSync,
   closeSync,
