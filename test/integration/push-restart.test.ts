@@ -8,9 +8,9 @@ import { SWITCH_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { PushJournal } from '../../src/lib/push/push-journal';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { NodeRedProcess } from '../../tools/lib/node-red-process';
-import { installSourcePackage } from '../helpers/source-package';
-import { makeTempDir } from '../helpers/temp-dir';
+import { NodeRedProcess } from '../../support/node-red-process';
+import { installSourcePackage } from '../../support/install-package';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * A real Node-RED, killed with SIGKILL right after it acknowledged a push, then started again: the

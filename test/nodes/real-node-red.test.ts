@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
-import { NodeRedProcess } from '../../tools/lib/node-red-process';
-import { installSourcePackage, NODE_TYPES } from '../helpers/source-package';
-import { makeTempDir } from '../helpers/temp-dir';
+import { NodeRedProcess } from '../../support/node-red-process';
+import { installSourcePackage } from '../../support/install-package';
+import { NODE_TYPES } from '../../src/nodes';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * The node modules from src in a real Node-RED (child process) with adminAuth on. The test helper

@@ -6,8 +6,8 @@ import { TokenStore } from '../../src/lib/tokens/store';
 import { AccountIdentity } from '../../src/runtime/config/account-identity';
 import { TokenManagerHolder } from '../../src/runtime/config/token-manager-holder';
 import { KEEP_ALIVE_DAYS, RATE_LIMIT } from '../../src/runtime/editor-settings';
-import { CaptureLogger } from '../helpers/capture-logger';
-import { makeTempDir } from '../helpers/temp-dir';
+import { CaptureLogger } from '../../support/capture-logger';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * A config's runtime closes a manager whose config node stopped and did not come back (flows stopped from

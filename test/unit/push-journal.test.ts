@@ -6,7 +6,7 @@ import { test } from 'node:test';
 
 import { DEDUPE_WINDOW_MS, PushJournal, UNEMITTED_KEEP_MS } from '../../src/lib/push/push-journal';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 test('a msgId is new once and seen after; pending until marked emitted; per config', async (t) => {
   const dir = makeTempDir();

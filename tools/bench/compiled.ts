@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { DIST_DIR } from './paths';
+import { DIST_DIR } from './bench-paths';
 
 /**
  * The package as it ships: the benchmarks time the JavaScript `npm run build` just wrote to dist/,

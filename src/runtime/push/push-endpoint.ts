@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parsePushBody } from '../../lib/push/push-body';
+import { claimApp } from '../app-mark';
 import { findConfigRuntime } from '../config/config-registry';
+import type { NodeAPI } from '../node-red-api';
 import type { PushHub } from './push-hub';
 
 /**
@@ -22,7 +24,19 @@ type PushRequest = IncomingMessage & {
   _body?: boolean;
   body?: unknown;
 };
-export type PushHandler = (req: PushRequest, res: ServerResponse) => void;
+type PushHandler = (req: PushRequest, res: ServerResponse) => void;
+
+/** RED.httpNode as far as used here: express's app, which NodeAPI's hand-written type leaves out. */
+interface NodeApp {
+  post(path: string, handler: PushHandler): void;
+}
+
+/** Puts the endpoint on Node-RED's node app (RED.httpNode), once per app. */
+export function mountPushEndpoint(RED: NodeAPI): void {
+  const app = (RED as NodeAPI & { httpNode?: NodeApp }).httpNode;
+  // httpNodeRoot set to false turns Node-RED's node web server off: no push endpoint then.
+  if (typeof app?.post === 'function' && claimApp(app)) app.post(PUSH_PATH, handlePush);
+}
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   if (res.headersSent || res.writableEnded) return;
@@ -47,7 +61,7 @@ function tooLarge(req: PushRequest, res: ServerResponse): void {
   res.once('finish', () => req.destroy());
 }
 
-export const handlePush: PushHandler = (req, res) => {
+const handlePush: PushHandler = (req, res) => {
   const configId = req.params?.configId ?? '';
   const secret = req.params?.secret ?? '';
   const hub = findConfigRuntime(configId)?.existingPushHub;

@@ -2,16 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { TokenStore } from '../../../src/lib/tokens/store';
 import { type Category, type HostileRequest, hostileRequests } from '../lib/hostile-requests';
 import { startLab } from '../lib/lab';
-import {
-  adminJson,
-  configNode,
-  deployFlows,
-  httpRequest,
-  type RedSession,
-  startNodeRed,
-} from '../lib/node-red';
+import { adminJson, configNode, deployFlows, httpRequest } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
  * Hostile input on the admin routes of a real Node-RED with the package installed: thousands of
@@ -59,7 +53,7 @@ export async function runAdminFuzzScenario(
   const findings = new Findings();
   const rng = new Prng(options.seed);
   const lab = await startLab();
-  let session: RedSession | undefined;
+  let session: NodeRedSession | undefined;
   const rows = new Map<Category, AdminFuzzRow>();
   const samples: string[] = [];
   const figures: AdminFuzzFigures = {
@@ -122,7 +116,7 @@ export async function runAdminFuzzScenario(
     findings.check(unexpected.length === 0, `Node-RED logged ${unexpected.length} unexpected failures`);
   } finally {
     store?.close();
-    await session?.close();
+    await session?.stop();
     await lab.close();
   }
 
@@ -173,7 +167,7 @@ type Bucket =
   'okAsExpected' | 'rejectedAsJson4xx' | 'notJson4xx' | 'wrongStatus' | 'serverErrors' | 'transportErrors';
 
 async function send(
-  session: RedSession,
+  session: NodeRedSession,
   request: HostileRequest,
 ): Promise<{ bucket: Bucket; problem?: string }> {
   let answer;

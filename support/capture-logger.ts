@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/lib/logger';
+import type { Logger } from '../src/lib/logger';
 
 /** Keeps every log line so tests can assert on them, and search them for secrets. */
 export class CaptureLogger implements Logger {

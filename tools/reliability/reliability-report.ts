@@ -7,7 +7,7 @@ import type { ProcessesFigures } from './scenarios/processes';
 import type { PushCrashFigures } from './scenarios/push-crash';
 import type { SecretLeakFigures } from './scenarios/secret-leak';
 import type { ScenarioOutcome } from './lib/outcome';
-import { formatMs } from './lib/stats';
+import { formatMs } from './lib/percentiles';
 
 /** Everything one run of the suite produced; a scenario that did not run (or threw) is absent. */
 export interface SuiteResults {
@@ -203,7 +203,7 @@ export function renderReport(results: SuiteResults, info: RunInfo): string {
   const out: string[] = [];
   out.push('# Reliability figures', '');
   out.push(
-    `Written by \`npm run test:reliability\` (tools/reliability/run.ts, preset ${info.preset}) on ${info.startedAt.toISOString()}, ` +
+    `Written by \`npm run test:reliability\` (tools/reliability/run-reliability.ts, preset ${info.preset}) on ${info.startedAt.toISOString()}, ` +
       `commit ${info.commit}, Node ${info.node}, ${info.platform}, ${info.cpus} cores. Seed ${info.seed} ` +
       `(repeat with \`RELIABILITY_SEED=${info.seed} npm run test:reliability\`). The run took ${minutes(info.durationMs)}.`,
     '',

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { SWITCH_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
-import { NodeRedProcess } from '../../tools/lib/node-red-process';
-import { makeTempDir } from '../helpers/temp-dir';
+import { NodeRedProcess } from '../../support/node-red-process';
+import { makeTempDir } from '../../support/temp-dir';
 import {
   addFromPalette,
   closeNodeTray,
@@ -20,7 +20,7 @@ import {
   until,
   wire,
 } from './editor-page';
-import { REPO_ROOT } from '../../tools/lib/repo';
+import { REPO_ROOT } from '../../support/repo';
 import { launchChromium, screenshotDir } from './harness';
 
 /**

@@ -14,8 +14,8 @@ import {
   type SimulatorPosition,
   type SimulatorScene,
 } from '../../simulator/server';
-import { NodeRedProcess } from '../../tools/lib/node-red-process';
-import { makeTempDir } from '../helpers/temp-dir';
+import { NodeRedProcess } from '../../support/node-red-process';
+import { makeTempDir } from '../../support/temp-dir';
 import {
   addFromPalette,
   closeNodeTray,
@@ -33,7 +33,8 @@ import {
   until,
   wire,
 } from './editor-page';
-import { installSourcePackage, launchChromium, screenshotDir } from './harness';
+import { installSourcePackage } from '../../support/install-package';
+import { launchChromium, screenshotDir } from './harness';
 
 /**
  * The editor in a real browser (Debian's Chromium through playwright-core) against a real Node-RED

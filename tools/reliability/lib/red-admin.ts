@@ -1,67 +1,10 @@
 import http from 'node:http';
-import { defaultTokenDbPath } from '../../../src/lib/tokens/store';
-import { NodeRedProcess, type NodeRedSettings } from '../../lib/node-red-process';
-import { makeTempDir } from '../../../test/helpers/temp-dir';
-import { installBuiltPackage } from '../../lib/install-package';
-import { sleep } from './child';
+import type { NodeRedSession } from '../../../support/node-red';
 
 /**
- * A real Node-RED (its own process, via tools/lib/node-red-process.ts) with this package installed
- * in its user directory the way npm would put it there (tools/lib/install-package.ts).
+ * Talking to a running Node-RED (support/node-red.ts starts it) the way the editor and Aqara do:
+ * admin API calls, deploys, inject buttons, raw HTTP with exact bytes for hostile requests.
  */
-
-const BUILD_WAIT_MS = 120_000;
-
-export interface RedSession {
-  red: NodeRedProcess;
-  userDir: string;
-  dbPath: string;
-  close(): Promise<void>;
-}
-
-/**
- * Installs the built package, waiting for a complete build: other people rebuild (and so delete) dist/
- * in the same tree while the suite runs.
- */
-async function installPackage(userDir: string): Promise<void> {
-  const deadline = Date.now() + BUILD_WAIT_MS;
-  for (;;) {
-    try {
-      installBuiltPackage(userDir);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-    await sleep(500);
-  }
-}
-
-export async function startNodeRed(
-  settings: NodeRedSettings = {},
-  prefix = 'aqara-reliability-red-',
-): Promise<RedSession> {
-  const temp = makeTempDir(prefix);
-  await installPackage(temp.path);
-  let red: NodeRedProcess;
-  try {
-    red = await NodeRedProcess.start({
-      userDir: temp.path,
-      settings: { flowFile: 'flows.json', ...settings },
-    });
-  } catch (error) {
-    temp.remove();
-    throw error;
-  }
-  return {
-    red,
-    userDir: temp.path,
-    dbPath: defaultTokenDbPath(temp.path),
-    async close() {
-      await red.stop();
-      temp.remove();
-    },
-  };
-}
 
 export interface HttpAnswer {
   status: number;
@@ -103,7 +46,7 @@ export function httpRequest(url: string, call: HttpCall): Promise<HttpAnswer> {
 }
 
 export async function adminJson(
-  session: RedSession,
+  session: NodeRedSession,
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
@@ -125,7 +68,7 @@ export async function adminJson(
 
 /** A full deploy through the admin API, as the editor's Deploy button does; resolves once flows run. */
 export async function deployFlows(
-  session: RedSession,
+  session: NodeRedSession,
   flows: readonly Record<string, unknown>[],
 ): Promise<void> {
   const mark = session.red.mark();
@@ -140,7 +83,7 @@ export async function deployFlows(
 }
 
 /** Presses an inject node's button. */
-export async function pressInject(session: RedSession, id: string): Promise<void> {
+export async function pressInject(session: NodeRedSession, id: string): Promise<void> {
   const answer = await httpRequest(session.red.urlFor(`inject/${id}`), { method: 'POST' });
   if (answer.status !== 200) throw new Error(`inject ${id}: HTTP ${answer.status}`);
 }

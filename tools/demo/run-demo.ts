@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { NODE_RED_MAIN, NodeRedProcess } from '../lib/node-red-process';
-import { isPortFree } from '../lib/ports';
+import { NODE_RED_MAIN, NodeRedProcess } from '../../support/node-red-process';
+import { isPortFree } from '../../support/ports';
 import { NodeRedAdmin } from './admin-client';
 import { DEMO_CONFIG_ID, demoFlow, retargetSimulator } from './flow';
-import { DEMO_DIR, FLOWS_FILE, HOST, NODE_RED_PORT, REPO_ROOT, TOKEN_DB_FILE, USER_DIR } from './paths';
+import { DEMO_DIR, FLOWS_FILE, HOST, NODE_RED_PORT, REPO_ROOT, TOKEN_DB_FILE, USER_DIR } from './demo-paths';
 import { ensureRefreshToken } from './refresh-token';
 import { DEMO_SETTINGS } from './settings';
 import { DEMO_APP, DEMO_SCENES, type DemoSimulator, startDemoSimulator } from './simulator';

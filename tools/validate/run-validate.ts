@@ -7,7 +7,7 @@
  * the catalogue checks are always "not run", the registry checks are "not run" with --offline or when a
  * request failed; node-red-dev's own result for them is kept as `discarded`.
  *
- * Usage: node --import tsx tools/validate/run.ts [--output <file>] [--offline]
+ * Usage: node --import tsx tools/validate/run-validate.ts [--output <file>] [--offline]
  *   --output   where the scorecard goes (default docs/scorecard.json)
  *   --offline  nothing leaves this machine; the registry checks are "not run"
  * Prints one summary line last; exits non-zero if any check failed or the run itself went wrong.
@@ -16,7 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { REPO_ROOT as ROOT } from '../lib/repo';
+import { REPO_ROOT as ROOT } from '../../support/repo';
 
 /** The preload and the rewrites below describe this version's code: another one must be read again. */
 const AUDITED_VERSION = '0.1.6';
@@ -64,7 +64,7 @@ function parseArgs(argv: readonly string[]): { output: string; offline: boolean 
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--offline') options.offline = true;
     else if (argv[i] === '--output' && argv[i + 1] !== undefined) options.output = resolve(argv[++i] ?? '');
-    else throw new Error(`unknown argument ${argv[i]}; usage: run.ts [--output <file>] [--offline]`);
+    else throw new Error(`unknown argument ${argv[i]}; usage: run-validate.ts [--output <file>] [--offline]`);
   }
   return options;
 }
@@ -89,7 +89,8 @@ function recheck(checks: Record<string, CheckEntry>, packed: PackageJson, output
     Object.assign(P05, { status: 'failed', test: false, reason: "package.json keywords lack 'node-red'" });
   }
   if (P05)
-    P05.note = 're-checked by run.ts: node-red-dev 0.1.6 passes P05 whether or not the keyword is there';
+    P05.note =
+      're-checked by run-validate.ts: node-red-dev 0.1.6 passes P05 whether or not the keyword is there';
   // An .html node-red-dev cannot parse, or an example it cannot read, is skipped with a console line.
   const skipped = [...output.matchAll(/^(?:Unable to parse|Unable to read example\s*:)\s+(.+)$/gm)];
   if (N02 && skipped.length > 0) {

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '../lib/repo';
+import { REPO_ROOT } from '../../support/repo';
 
 export { REPO_ROOT };
 

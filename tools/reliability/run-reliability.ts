@@ -4,6 +4,7 @@
  *   --fast            the small counts of the npm test subset (writes nothing unless --out is given)
  *   --only=a,b        only these scenarios: crash, graceful, processes, cloud, db, fuzz, leak, push
  *   --out=path        where to write the report
+ *   --json=path       also write every scenario's figures and violations as JSON (npm test reads them)
  * RELIABILITY_SEED=n  repeats a run's random choices (kill moments, hostile requests).
  */
 import { execFileSync } from 'node:child_process';
@@ -12,11 +13,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import prettier from 'prettier';
-import { REPO_ROOT } from '../lib/repo';
+import { REPO_ROOT } from '../../support/repo';
 import type { ScenarioOutcome } from './lib/outcome';
 import { chooseSeed } from './lib/prng';
 import { FAST, FULL } from './presets';
-import { allViolations, renderReport, summaryTable, type SuiteResults } from './report';
+import { allViolations, renderReport, summaryTable, type SuiteResults } from './reliability-report';
 import { runAdminFuzzScenario } from './scenarios/admin-fuzz';
 import { runCloudFaultScenario } from './scenarios/cloud-faults';
 import { runCrashScenario } from './scenarios/crash';
@@ -92,12 +93,9 @@ async function main(): Promise<number> {
   };
 
   results.crash = await step('crash', 'crash', () => runCrashScenario({ ...preset.crash, seed }));
-  const graceful = preset.gracefulStop;
-  if (graceful) {
-    results.gracefulStop = await step('graceful', 'graceful stop', () =>
-      runGracefulStopScenario({ ...graceful, seed }),
-    );
-  }
+  results.gracefulStop = await step('graceful', 'graceful stop', () =>
+    runGracefulStopScenario({ ...preset.gracefulStop, seed }),
+  );
   for (const options of preset.processes) {
     const outcome = await step(
       'processes',
@@ -127,6 +125,8 @@ async function main(): Promise<number> {
     cpus: os.cpus().length,
     platform: `${os.platform()} ${os.arch()}`,
   });
+  const json = option('json');
+  if (json) writeFileSync(json, JSON.stringify(results, null, 2));
   if (out) {
     // The report is committed, and `npm run lint` checks every markdown file with Prettier.
     const style = (await prettier.resolveConfig(out)) ?? {};

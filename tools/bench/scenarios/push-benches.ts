@@ -1,18 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import { AqaraSimulator, DEFAULT_POSITION_ID, type SimulatorDevice } from '../../../simulator/server';
 import { openIdFor } from '../../../simulator/state';
-import { percentile } from '../../reliability/lib/stats';
+import { percentile } from '../../reliability/lib/percentiles';
 import { compareInterleaved, reportedRounds } from '../compare-interleaved';
 import { type BenchFixture, standaloneConfig } from '../fixture';
 import { count, fixed, ratioWithSpread } from '../format';
 import { deployFull, storeRefreshToken } from '../node-red/admin';
 import { PUSH_CONFIG_ID, PUSH_DID, PUSH_PATHS, PUSH_RESOURCE, pushFlows } from '../node-red/push-flows';
-import { startNodeRed } from '../node-red/start';
+import { startNodeRed } from '../../../support/node-red';
+import { BENCH_SETTINGS, benchInstall } from '../node-red/bench-settings';
 import type { Sizes } from '../options';
 import { progress } from '../progress';
 import { PushSender, reportBody, sendAll, type PushAnswer } from '../push-sender';
 import type { ScenarioResult } from '../result';
-import type { NodeRedProcess } from '../../lib/node-red-process';
+import type { NodeRedProcess } from '../../../support/node-red-process';
 
 /** Ours over Node-RED's bare http in -> http response, on throughput or on latency (the goal). */
 const GOAL = 1.2;
@@ -132,7 +133,7 @@ export async function pushEndpoint(fixture: BenchFixture, sizes: Sizes): Promise
     return { value, body };
   };
 
-  const node = await startNodeRed({ withPackage: true });
+  const node = await startNodeRed({ ...benchInstall(true), settings: BENCH_SETTINGS });
   const sender = new PushSender(node.red.url, sizes.pushWindow);
   try {
     const { red } = node;

@@ -17,10 +17,10 @@ import { count, fixed, microseconds } from '../format';
 import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
 import { BareAqaraPoster } from '../baseline-client';
-import { ChildSimulator } from '../simulator/child';
+import { ChildSimulator } from '../simulator/child-simulator';
 import { deviceReadThroughput } from './device-read-throughput';
 import { DELAYED_ANSWER_MS } from './per-call';
-import { median } from '../stats';
+import { median } from '../medians';
 
 const MODEL = 'bench.model.v1';
 const BIG_DID = 'lumi.benchbig';

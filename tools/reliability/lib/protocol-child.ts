@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { REPO_ROOT } from '../../lib/repo';
+import { REPO_ROOT } from '../../../support/repo';
 import { createInterface } from 'node:readline';
-import type { ChildEvent } from './protocol';
+import type { ChildEvent } from './child-protocol';
 
 /**
  * A TypeScript child process of the suite (a fixture run through tsx) that speaks the line protocol.
@@ -10,7 +10,7 @@ import type { ChildEvent } from './protocol';
  * run leaves a refresher or a lock holder behind.
  */
 
-export const FIXTURES = resolve(REPO_ROOT, 'test', 'fixtures');
+export const CHILDREN = resolve(REPO_ROOT, 'tools', 'reliability', 'children');
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -55,9 +55,9 @@ export class ProtocolChild {
     });
   }
 
-  /** Runs test/fixtures/<name>.ts (or any script path) with tsx, from the repository root. */
+  /** Runs tools/reliability/children/<name>.ts (or any script path) with tsx, from the repository root. */
   static start(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ProtocolChild {
-    const path = script.includes('/') ? script : resolve(FIXTURES, `${script}.ts`);
+    const path = script.includes('/') ? script : resolve(CHILDREN, `${script}.ts`);
     const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
     // node --test marks its children; a fixture is not a test file and must not report to the runner.
     delete merged.NODE_TEST_CONTEXT;

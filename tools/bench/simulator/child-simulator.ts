@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { FaultRule, SimulatorApp } from '../../../simulator/server';
-import { REPO_ROOT } from '../paths';
-import type { ChildAnswer, ChildRequest, ChildSimulatorOptions } from './protocol';
+import { REPO_ROOT } from '../bench-paths';
+import type { ChildAnswer, ChildRequest, ChildSimulatorOptions } from './child-simulator-protocol';
 
 /** Starting tsx and building a few thousand devices takes a second or two; a child silent this long is stuck. */
 const ANSWER_TIMEOUT_MS = 60_000;
@@ -43,7 +43,7 @@ export class ChildSimulator {
   }
 
   static async start(options: ChildSimulatorOptions): Promise<ChildSimulator> {
-    const child = fork(join(__dirname, 'child-main.ts'), [], {
+    const child = fork(join(__dirname, 'child-simulator-main.ts'), [], {
       cwd: REPO_ROOT,
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

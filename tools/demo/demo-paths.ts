@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { REPO_ROOT } from '../lib/repo';
+import { REPO_ROOT } from '../../support/repo';
 
 /**
  * Where the demo keeps its state. Everything lives under the git-ignored `.demo/`, so `rm -rf .demo`
