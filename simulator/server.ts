@@ -7,6 +7,8 @@ import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
 import { FaultQueue } from './faults';
 import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
+import { IrIntents } from './ir-intents';
+import { DEFAULT_IR_REMOTES } from './ir-remotes';
 import { loadState, saveState } from './persistence';
 import { SimulatorPush } from './push';
 import { openIdFor, TokenLedger } from './state';
@@ -34,6 +36,9 @@ export type {
 } from './types';
 export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
 export type { SimulatorWrite } from './device-intents';
+export type { AcToken } from './ac-key';
+export type { SimulatorIrClick } from './ir-intents';
+export type { AcKeyEffect, IrRemoteType, SimulatorIrKey, SimulatorIrRemote } from './ir-remotes';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -97,6 +102,8 @@ export class AqaraSimulator {
   readonly push: SimulatorPush;
   /** The account's devices: tests set them offline, change values and read what was written. */
   readonly devices: DeviceIntents;
+  /** Infrared remotes: tests read the keys pressed and the air conditioner's state. */
+  readonly ir: IrIntents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -151,6 +158,13 @@ export class AqaraSimulator {
       batchLimit: options.resourceBatchLimit ?? DEFAULT_RESOURCE_BATCH_LIMIT,
       now: this.now,
     });
+    this.ir = new IrIntents({
+      remotes:
+        options.irRemotes ??
+        DEFAULT_IR_REMOTES.filter((remote) => this.devices.device(remote.did) !== undefined),
+      devices: this.devices,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
@@ -159,7 +173,7 @@ export class AqaraSimulator {
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
-      extraHandlers: this.push.intentHandlers(),
+      extraHandlers: new Map([...this.push.intentHandlers(), ...this.ir.intentHandlers()]),
     });
   }
 
@@ -263,9 +277,11 @@ export class AqaraSimulator {
     return this.refreshTokenUses.get(token) ?? 0;
   }
 
+  /** Also forgets the IR clicks, which are recorded like scene runs. */
   resetCounters(): void {
     this.callLog = [];
     this.runLog = [];
+    this.ir.clearClicks();
     this.countsByIntent.clear();
     this.totalCalls = 0;
     this.refreshTokenUses.clear();
