@@ -9,6 +9,8 @@ import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
 import { IrIntents } from './ir-intents';
 import { DEFAULT_IR_REMOTES } from './ir-remotes';
+import { LinkageIntents } from './linkage-intents';
+import { defaultLinkages } from './linkages';
 import { loadState, saveState } from './persistence';
 import { SimulatorPush } from './push';
 import { openIdFor, TokenLedger } from './state';
@@ -39,6 +41,8 @@ export type { SimulatorWrite } from './device-intents';
 export type { AcToken } from './ac-key';
 export type { SimulatorIrClick } from './ir-intents';
 export type { AcKeyEffect, IrRemoteType, SimulatorIrKey, SimulatorIrRemote } from './ir-remotes';
+export type { SimulatorLinkageSwitch } from './linkage-intents';
+export type { LinkageAction, LinkageCondition, Localizd, SimulatorLinkage } from './linkages';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -104,6 +108,8 @@ export class AqaraSimulator {
   readonly devices: DeviceIntents;
   /** Infrared remotes: tests read the keys pressed and the air conditioner's state. */
   readonly ir: IrIntents;
+  /** Automations: tests read which were switched on or off. */
+  readonly linkages: LinkageIntents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -165,6 +171,11 @@ export class AqaraSimulator {
       devices: this.devices,
       now: this.now,
     });
+    this.linkages = new LinkageIntents({
+      linkages: options.linkages ?? defaultLinkages(DEFAULT_POSITION_ID),
+      defaultPositionId: DEFAULT_POSITION_ID,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
@@ -173,7 +184,11 @@ export class AqaraSimulator {
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
-      extraHandlers: new Map([...this.push.intentHandlers(), ...this.ir.intentHandlers()]),
+      extraHandlers: new Map([
+        ...this.push.intentHandlers(),
+        ...this.ir.intentHandlers(),
+        ...this.linkages.intentHandlers(),
+      ]),
     });
   }
 
@@ -277,11 +292,12 @@ export class AqaraSimulator {
     return this.refreshTokenUses.get(token) ?? 0;
   }
 
-  /** Also forgets the IR clicks, which are recorded like scene runs. */
+  /** Also forgets the IR clicks and automation switches, which are recorded like scene runs. */
   resetCounters(): void {
     this.callLog = [];
     this.runLog = [];
     this.ir.clearClicks();
+    this.linkages.clearSwitches();
     this.countsByIntent.clear();
     this.totalCalls = 0;
     this.refreshTokenUses.clear();

@@ -28,6 +28,7 @@ export interface SimulatorPosition {
 
 import type { SimulatorDevice, SimulatorResourceDef } from './devices';
 import type { SimulatorIrRemote } from './ir-remotes';
+import type { SimulatorLinkage } from './linkages';
 
 export type ExpiresInFormat = 'string' | 'number' | 'missing' | 'garbage';
 
@@ -53,6 +54,8 @@ export interface SimulatorOptions {
    * conditioner (ir-remotes.ts), those of them whose did is among the devices.
    */
   irRemotes?: SimulatorIrRemote[];
+  /** The account's automations; default: several on the default home and its rooms (linkages.ts). */
+  linkages?: SimulatorLinkage[];
 }
 
 export type SimulatorFault =
