@@ -5,6 +5,7 @@ import { answer, inChinese } from './codes';
 import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
 import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
 import { FaultQueue } from './faults';
+import { DEFAULT_FIRMWARE, firmwareHandlers } from './firmware';
 import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
 import { IrIntents } from './ir-intents';
@@ -43,6 +44,7 @@ export type { SimulatorIrClick } from './ir-intents';
 export type { AcKeyEffect, IrRemoteType, SimulatorIrKey, SimulatorIrRemote } from './ir-remotes';
 export type { SimulatorLinkageSwitch } from './linkage-intents';
 export type { LinkageAction, LinkageCondition, Localizd, SimulatorLinkage } from './linkages';
+export type { SimulatorFirmware } from './firmware';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -188,6 +190,7 @@ export class AqaraSimulator {
         ...this.push.intentHandlers(),
         ...this.ir.intentHandlers(),
         ...this.linkages.intentHandlers(),
+        ...firmwareHandlers(DEFAULT_FIRMWARE),
       ]),
     });
   }
