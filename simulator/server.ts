@@ -5,8 +5,13 @@ import { answer, inChinese } from './codes';
 import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
 import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
 import { FaultQueue } from './faults';
+import { DEFAULT_FIRMWARE, firmwareHandlers } from './firmware';
 import { headerValue, RequestGate } from './gate';
 import { IntentHandlers } from './intents';
+import { IrIntents } from './ir-intents';
+import { DEFAULT_IR_REMOTES } from './ir-remotes';
+import { LinkageIntents } from './linkage-intents';
+import { defaultLinkages } from './linkages';
 import { loadState, saveState } from './persistence';
 import { SimulatorPush } from './push';
 import { openIdFor, TokenLedger } from './state';
@@ -34,6 +39,12 @@ export type {
 } from './types';
 export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
 export type { SimulatorWrite } from './device-intents';
+export type { AcToken } from './ac-key';
+export type { SimulatorIrClick } from './ir-intents';
+export type { AcKeyEffect, IrRemoteType, SimulatorIrKey, SimulatorIrRemote } from './ir-remotes';
+export type { SimulatorLinkageSwitch } from './linkage-intents';
+export type { LinkageAction, LinkageCondition, Localizd, SimulatorLinkage } from './linkages';
+export type { SimulatorFirmware } from './firmware';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -97,6 +108,10 @@ export class AqaraSimulator {
   readonly push: SimulatorPush;
   /** The account's devices: tests set them offline, change values and read what was written. */
   readonly devices: DeviceIntents;
+  /** Infrared remotes: tests read the keys pressed and the air conditioner's state. */
+  readonly ir: IrIntents;
+  /** Automations: tests read which were switched on or off. */
+  readonly linkages: LinkageIntents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -151,6 +166,18 @@ export class AqaraSimulator {
       batchLimit: options.resourceBatchLimit ?? DEFAULT_RESOURCE_BATCH_LIMIT,
       now: this.now,
     });
+    this.ir = new IrIntents({
+      remotes:
+        options.irRemotes ??
+        DEFAULT_IR_REMOTES.filter((remote) => this.devices.device(remote.did) !== undefined),
+      devices: this.devices,
+      now: this.now,
+    });
+    this.linkages = new LinkageIntents({
+      linkages: options.linkages ?? defaultLinkages(DEFAULT_POSITION_ID),
+      defaultPositionId: DEFAULT_POSITION_ID,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
@@ -159,7 +186,12 @@ export class AqaraSimulator {
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
-      extraHandlers: this.push.intentHandlers(),
+      extraHandlers: new Map([
+        ...this.push.intentHandlers(),
+        ...this.ir.intentHandlers(),
+        ...this.linkages.intentHandlers(),
+        ...firmwareHandlers(DEFAULT_FIRMWARE),
+      ]),
     });
   }
 
@@ -263,9 +295,12 @@ export class AqaraSimulator {
     return this.refreshTokenUses.get(token) ?? 0;
   }
 
+  /** Also forgets the IR clicks and automation switches, which are recorded like scene runs. */
   resetCounters(): void {
     this.callLog = [];
     this.runLog = [];
+    this.ir.clearClicks();
+    this.linkages.clearSwitches();
     this.countsByIntent.clear();
     this.totalCalls = 0;
     this.refreshTokenUses.clear();
