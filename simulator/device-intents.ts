@@ -230,7 +230,7 @@ export class DeviceIntents {
 
   /** Sensors drift with the clock (a slow wave), so successive reads of a minute apart differ. */
   private drift(device: SimulatorDevice, now: number): void {
-    const wave = Math.round(Math.sin(now / 600_000) * 150);
+    const wave = sensorWave(now);
     if (device.state !== 1) return;
     const set = (resourceId: string, value: number): void => {
       if (device.values[resourceId] !== undefined && !this.pinned.has(`${device.did}/${resourceId}`))
@@ -239,6 +239,14 @@ export class DeviceIntents {
     set('0.1.85', 2500 + wave);
     set('0.2.85', 5500 - wave * 2);
   }
+}
+
+/**
+ * The drift of temperature (2500 + wave) and humidity (5500 - 2 × wave); the history of those
+ * resources follows it too, so a read and the newest history point agree.
+ */
+export function sensorWave(now: number): number {
+  return Math.round(Math.sin(now / 600_000) * 150);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,6 +6,8 @@ import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
 import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
 import { FaultQueue } from './faults';
 import { headerValue, RequestGate } from './gate';
+import { SimulatorHistory } from './history';
+import { defaultHistory } from './history-defaults';
 import { IntentHandlers } from './intents';
 import { loadState, saveState } from './persistence';
 import { SimulatorPush } from './push';
@@ -34,6 +36,7 @@ export type {
 } from './types';
 export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
 export type { SimulatorWrite } from './device-intents';
+export type { HistoryPoint, HistorySeries } from './history-series';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -97,6 +100,8 @@ export class AqaraSimulator {
   readonly push: SimulatorPush;
   /** The account's devices: tests set them offline, change values and read what was written. */
   readonly devices: DeviceIntents;
+  /** Resource history and statistics: default series (history-defaults.ts), define() for more. */
+  readonly history: SimulatorHistory;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -151,15 +156,21 @@ export class AqaraSimulator {
       batchLimit: options.resourceBatchLimit ?? DEFAULT_RESOURCE_BATCH_LIMIT,
       now: this.now,
     });
+    this.history = new SimulatorHistory({
+      now: this.now,
+      hasDevice: (did) => this.devices.device(did) !== undefined,
+      series: defaultHistory(this.now()),
+    });
+    const positions = options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes);
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
       devices: this.devices,
-      positions: options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes),
+      positions,
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
-      extraHandlers: this.push.intentHandlers(),
+      extraHandlers: new Map([...this.push.intentHandlers(), ...this.history.intentHandlers()]),
     });
   }
 
