@@ -37,6 +37,7 @@ export type {
 export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
 export type { SimulatorWrite } from './device-intents';
 export type { HistoryPoint, HistorySeries } from './history-series';
+export type { FailedPush } from './push-failures';
 
 export const API_PATH = '/v3.0/open/api';
 
