@@ -63,6 +63,25 @@ export class DeviceIntents {
     return this.devices.get(did);
   }
 
+  /** Every device of the account, live: a change to one is what the next listing answers. */
+  list(): SimulatorDevice[] {
+    return [...this.devices.values()];
+  }
+
+  /** A device bound to the account (or bound again after an unbind). */
+  add(device: SimulatorDevice): void {
+    if (this.devices.has(device.did)) throw new Error(`simulator device already bound: ${device.did}`);
+    this.devices.set(device.did, device);
+  }
+
+  /** Unbinds the device and, for a hub, every child behind it; answers the devices removed. */
+  remove(did: string): SimulatorDevice[] {
+    const device = this.require(did);
+    const removed = [device, ...this.list().filter((candidate) => candidate.parentDid === did)];
+    for (const entry of removed) this.devices.delete(entry.did);
+    return removed;
+  }
+
   setOnline(did: string, online: boolean): void {
     this.require(did).state = online ? 1 : 0;
   }

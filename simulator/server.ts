@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { answer, inChinese } from './codes';
 import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
 import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
+import { SimulatorEvents } from './events';
 import { FaultQueue } from './faults';
 import { headerValue, RequestGate } from './gate';
 import { SimulatorHistory } from './history';
@@ -36,6 +37,8 @@ export type {
 } from './types';
 export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
 export type { SimulatorWrite } from './device-intents';
+export type { EventSendOptions, SimulatorAutomationEvent } from './events';
+export { UNDOCUMENTED_EVENT_TYPE } from './events';
 export type { HistoryPoint, HistorySeries } from './history-series';
 export type { FailedPush } from './push-failures';
 
@@ -103,6 +106,8 @@ export class AqaraSimulator {
   readonly devices: DeviceIntents;
   /** Resource history and statistics: default series (history-defaults.ts), define() for more. */
   readonly history: SimulatorHistory;
+  /** Event notifications: state changes (offline, rename, unbind, ...) pushed to every push app. */
+  readonly events: SimulatorEvents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -163,6 +168,13 @@ export class AqaraSimulator {
       series: defaultHistory(this.now()),
     });
     const positions = options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes);
+    this.events = new SimulatorEvents({
+      push: this.push,
+      devices: this.devices,
+      scenes,
+      positions,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
