@@ -4,9 +4,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { answer, inChinese } from './codes';
 import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
 import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
+import { SimulatorEvents } from './events';
 import { FaultQueue } from './faults';
 import { DEFAULT_FIRMWARE, firmwareHandlers } from './firmware';
 import { headerValue, RequestGate } from './gate';
+import { SimulatorHistory } from './history';
+import { defaultHistory } from './history-defaults';
 import { IntentHandlers } from './intents';
 import { IrIntents } from './ir-intents';
 import { DEFAULT_IR_REMOTES } from './ir-remotes';
@@ -45,6 +48,10 @@ export type { AcKeyEffect, IrRemoteType, SimulatorIrKey, SimulatorIrRemote } fro
 export type { SimulatorLinkageSwitch } from './linkage-intents';
 export type { LinkageAction, LinkageCondition, Localizd, SimulatorLinkage } from './linkages';
 export type { SimulatorFirmware } from './firmware';
+export type { EventSendOptions, SimulatorAutomationEvent } from './events';
+export { UNDOCUMENTED_EVENT_TYPE } from './events';
+export type { HistoryPoint, HistorySeries } from './history-series';
+export type { FailedPush } from './push-failures';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -112,6 +119,10 @@ export class AqaraSimulator {
   readonly ir: IrIntents;
   /** Automations: tests read which were switched on or off. */
   readonly linkages: LinkageIntents;
+  /** Resource history and statistics: default series (history-defaults.ts), define() for more. */
+  readonly history: SimulatorHistory;
+  /** Event notifications: state changes (offline, rename, unbind, ...) pushed to every push app. */
+  readonly events: SimulatorEvents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -178,11 +189,24 @@ export class AqaraSimulator {
       defaultPositionId: DEFAULT_POSITION_ID,
       now: this.now,
     });
+    this.history = new SimulatorHistory({
+      now: this.now,
+      hasDevice: (did) => this.devices.device(did) !== undefined,
+      series: defaultHistory(this.now()),
+    });
+    const positions = options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes);
+    this.events = new SimulatorEvents({
+      push: this.push,
+      devices: this.devices,
+      scenes,
+      positions,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
       devices: this.devices,
-      positions: options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes),
+      positions,
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
@@ -191,6 +215,7 @@ export class AqaraSimulator {
         ...this.ir.intentHandlers(),
         ...this.linkages.intentHandlers(),
         ...firmwareHandlers(DEFAULT_FIRMWARE),
+        ...this.history.intentHandlers(),
       ]),
     });
   }
