@@ -5,7 +5,7 @@
  * later ones leave it alone, so the dialogs always share one copy.
  *
  * Limits and lists come from the runtime, which hands them over through registerType's `settings`
- * (RED.settings.aqaraConfigLimits and so on, see src/nodes/editor-settings.ts): each is defined once.
+ * (RED.settings.aqaraConfigLimits and so on, see src/runtime/editor-settings.ts): each is defined once.
  *
  * Text from users, flows, the routes or the Aqara account reaches the page only through .text(),
  * .val() or attributes: RED._ does not escape what it substitutes, and RED.notify takes a string as HTML.
@@ -26,7 +26,7 @@
     success: 'var(--red-ui-text-color-success, #3a3)',
   };
 
-  /** Plain decimals only, as the runtime reads them (src/nodes/number-setting.ts). */
+  /** Plain decimals only, as the runtime reads them (src/runtime/number-setting.ts). */
   var DECIMAL = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/;
 
   /**

@@ -63,6 +63,25 @@ export class DeviceIntents {
     return this.devices.get(did);
   }
 
+  /** Every device of the account, live: a change to one is what the next listing answers. */
+  list(): SimulatorDevice[] {
+    return [...this.devices.values()];
+  }
+
+  /** A device bound to the account (or bound again after an unbind). */
+  add(device: SimulatorDevice): void {
+    if (this.devices.has(device.did)) throw new Error(`simulator device already bound: ${device.did}`);
+    this.devices.set(device.did, device);
+  }
+
+  /** Unbinds the device and, for a hub, every child behind it; answers the devices removed. */
+  remove(did: string): SimulatorDevice[] {
+    const device = this.require(did);
+    const removed = [device, ...this.list().filter((candidate) => candidate.parentDid === did)];
+    for (const entry of removed) this.devices.delete(entry.did);
+    return removed;
+  }
+
   setOnline(did: string, online: boolean): void {
     this.require(did).state = online ? 1 : 0;
   }
@@ -230,7 +249,7 @@ export class DeviceIntents {
 
   /** Sensors drift with the clock (a slow wave), so successive reads of a minute apart differ. */
   private drift(device: SimulatorDevice, now: number): void {
-    const wave = Math.round(Math.sin(now / 600_000) * 150);
+    const wave = sensorWave(now);
     if (device.state !== 1) return;
     const set = (resourceId: string, value: number): void => {
       if (device.values[resourceId] !== undefined && !this.pinned.has(`${device.did}/${resourceId}`))
@@ -239,6 +258,14 @@ export class DeviceIntents {
     set('0.1.85', 2500 + wave);
     set('0.2.85', 5500 - wave * 2);
   }
+}
+
+/**
+ * The drift of temperature (2500 + wave) and humidity (5500 - 2 × wave); the history of those
+ * resources follows it too, so a read and the newest history point agree.
+ */
+export function sensorWave(now: number): number {
+  return Math.round(Math.sin(now / 600_000) * 150);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

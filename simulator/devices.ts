@@ -58,12 +58,22 @@ export const OFFLINE_DID = 'lumi.158d000bdeadbe';
 export const SILENT_HUB_DID = 'lumi1.54ef44ffee00';
 export const SILENT_SWITCH_DID = 'lumi.158d000c0ffee0';
 
+/**
+ * Infrared remotes: virtual devices under the IR-capable Hub M2, listed like any child device. Their
+ * keys and air conditioner state live in ir-remotes.ts; they have no resources.
+ */
+export const TV_REMOTE_DID = 'ir.1093827485263921152';
+export const AC_REMOTE_DID = 'ir.1093827485263921153';
+
 export const SENSOR_MODEL = 'lumi.weather.v1';
 export const SWITCH_MODEL = 'lumi.switch.b2nacn02';
 export const PLUG_MODEL = 'lumi.plug.maeu01';
 export const CURTAIN_MODEL = 'lumi.curtain.hagl04';
 export const CUBE_MODEL = 'lumi.remote.cagl02';
+/** Aqara Hub M2: it has an infrared blaster, so the account's remotes hang under it. */
 export const HUB_MODEL = 'lumi.gateway.iragl5';
+export const TV_REMOTE_MODEL = 'virtual.ir.tv';
+export const AC_REMOTE_MODEL = 'virtual.ir.ac';
 
 /** Rooms of the default home (the simulator's DEFAULT_POSITIONS); the home is the scenes' default position. */
 const LIVING_ROOM = 'real2.living';
@@ -408,6 +418,9 @@ export function defaultDevices(homeId: string): SimulatorDevice[] {
       '13.1.85': 'flip90',
       '0.21.85': '-45',
     }),
+    // A virtual device has no firmware of its own: an empty version is what a client must cope with.
+    child(TV_REMOTE_DID, TV_REMOTE_MODEL, 'Living room TV', LIVING_ROOM, {}, { firmwareVersion: '' }),
+    child(AC_REMOTE_DID, AC_REMOTE_MODEL, '卧室空调', BEDROOM, {}, { firmwareVersion: '' }),
     child(
       OFFLINE_DID,
       SENSOR_MODEL,

@@ -34,6 +34,11 @@ export interface IntentHandlerOptions {
 /** A fixed past time for positions created without one: answers stay the same from run to run. */
 const POSITION_CREATED_AT = 1_597_375_298_048;
 
+/** `query.position.detail` takes at most this many ids. */
+export const MAX_POSITION_IDS = 50;
+/** Time zones belong to homes (config.position.timeZone sets them on the top level only). */
+const HOME_TIME_ZONE = 'GMT+08:00';
+
 /** Parses a number a naive client would read as 7 seconds, to catch parseInt-style parsing. */
 const GARBAGE_EXPIRES_IN = '7 days';
 
@@ -53,6 +58,7 @@ export class IntentHandlers {
       ['query.scene.detail', (_request, data) => this.sceneDetail(data)],
       ['query.scene.listByPositionId', (_request, data) => this.listScenes(data)],
       ['query.position.info', (_request, data) => this.listPositions(data)],
+      ['query.position.detail', (_request, data) => this.positionDetail(data)],
     ]);
 
     for (const [intent, handler] of options.extraHandlers ?? []) this.handlers.set(intent, handler);
@@ -148,14 +154,43 @@ export class IntentHandlers {
     if (!page) return answer(302, 'params error: pageNum and pageSize must be positive integers');
     const items = this.options.positions
       .filter((position) => (position.parentPositionId ?? '') === parent)
-      .map((position, index) => ({
+      .map((position) => ({
         positionName: position.positionName,
         positionId: position.positionId,
-        createTime: position.createTime ?? POSITION_CREATED_AT + index * 1000,
+        createTime: this.createTimeOf(position),
         description: position.description ?? '',
         parentPositionId: position.parentPositionId ?? '',
       }));
     return answer(0, undefined, paged(items, page));
+  }
+
+  private positionDetail(data: Record<string, unknown>): AqaraAnswer {
+    const ids = data.positionIds;
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && id !== ''))
+      return answer(302, 'params error: positionIds must be a list of position ids');
+    if (ids.length > MAX_POSITION_IDS)
+      return answer(302, `params error: at most ${MAX_POSITION_IDS} positionIds`);
+    const wanted = new Set(ids);
+    // Ids the account does not have are left out, not refused: a client matches answers by id.
+    const items = this.options.positions
+      .filter((position) => wanted.has(position.positionId))
+      .map((position) => ({
+        positionId: position.positionId,
+        positionName: position.positionName,
+        parentPositionId: position.parentPositionId ?? '',
+        description: position.description ?? '',
+        createTime: this.createTimeOf(position),
+        timeZone: position.parentPositionId ? null : HOME_TIME_ZONE,
+      }));
+    return answer(0, undefined, items);
+  }
+
+  /** Positions made without a time are a second apart among their siblings, in the order given. */
+  private createTimeOf(position: SimulatorPosition): number {
+    if (position.createTime !== undefined) return position.createTime;
+    const parent = position.parentPositionId ?? '';
+    const siblings = this.options.positions.filter((other) => (other.parentPositionId ?? '') === parent);
+    return POSITION_CREATED_AT + siblings.indexOf(position) * 1000;
   }
 
   private findScene(sceneId: unknown): SimulatorScene | 'invalid' | undefined {

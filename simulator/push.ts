@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { answer } from './codes';
+import { type FailedPush, PushFailureLog } from './push-failures';
 import type { AqaraAnswer, SimulatorApp } from './types';
 
 /**
  * Aqara's HTTP push, simulated: the subscription intents and a pusher that POSTs resource
  * reports and device events to a URL a test names. It shares no code with the package's push
  * receiver (least of all the signature), so a mistake copied to both sides cannot pass a test.
+ * Every push that fails is kept and served by `query.push.errorMsg` (push-failures.ts).
  *
  * The signature Aqara sends when signing is on in its console (headers `appkey` and `sign`) is
  * only partly documented: the header order `appkey=…&nonce=…&time=…&token=…` is Aqara's; what
@@ -42,6 +44,13 @@ export interface PushTargetOptions {
   token?: string;
   /** Override the app key used to sign (a receiver configured with another key). */
   signingKey?: string;
+  /** An attempt with no answer after this long fails as a timeout (default 5000 ms). */
+  timeoutMs?: number;
+  /**
+   * The app whose push URL this is. Without one the URL takes the pushes of every app that has
+   * no URL of its own (as before per-app URLs existed).
+   */
+  appId?: string;
 }
 
 export interface PushSendOptions {
@@ -55,13 +64,19 @@ export interface PushSendOptions {
 
 export interface PushDelivery {
   msgId: string;
+  /** The app (account) the push was for. */
+  appId: string;
   body: Record<string, unknown>;
-  /** Every HTTP attempt: the status answered, or 0 when the connection failed. */
+  /** Every HTTP attempt: the status answered, or 0 when the connection failed or timed out. */
   attempts: number[];
   delivered: boolean;
+  /** Set once an attempt failed: the entry `query.push.errorMsg` lists, even if a retry got through. */
+  failure?: FailedPush;
 }
 
 type PushMessage = { msgId: string; appId: string; body: Record<string, unknown> };
+
+type PushTarget = { url: URL; options: PushTargetOptions };
 
 type Handler = (request: { app: SimulatorApp }, data: Record<string, unknown>) => AqaraAnswer;
 
@@ -79,20 +94,43 @@ const PUSH_TIMEOUT_MS = 5000;
 
 export class SimulatorPush {
   private readonly subscriptions = new Map<string, PushSubscription>();
-  private target: { url: URL; options: PushTargetOptions } | undefined;
+  private sharedTarget: PushTarget | undefined;
+  private readonly appTargets = new Map<string, PushTarget>();
   private readonly log: PushDelivery[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly failureLog: PushFailureLog;
   private sequence = 0;
   private closed = false;
 
-  constructor(private readonly options: SimulatorPushOptions) {}
+  constructor(private readonly options: SimulatorPushOptions) {
+    this.failureLog = new PushFailureLog({ now: options.now, openIdFor: options.openIdFor });
+  }
 
   /** The intent handlers the server registers beside the others (access token already checked). */
   intentHandlers(): ReadonlyMap<string, Handler> {
     return new Map<string, Handler>([
       ['config.resource.subscribe', (request, data) => this.subscribe(request.app.appId, data)],
       ['config.resource.unsubscribe', (request, data) => this.unsubscribe(request.app.appId, data)],
+      ['query.push.errorMsg', (request, data) => this.failureLog.query(request.app.appId, data)],
     ]);
+  }
+
+  /**
+   * The pushes Aqara holds as failed now (the last 12 hours of the simulator's clock), oldest
+   * first, of one app or of all: what `query.push.errorMsg` would list.
+   */
+  failures(appId?: string): FailedPush[] {
+    return this.failureLog.list(appId);
+  }
+
+  /** Forgets every failed push, as 12 hours passing would. */
+  clearFailures(): void {
+    this.failureLog.clear();
+  }
+
+  /** The apps that have a push URL: event notifications go to each of them. */
+  pushAppIds(): string[] {
+    return this.options.apps.map((app) => app.appId).filter((appId) => this.targetFor(appId) !== undefined);
   }
 
   isSubscribed(subjectId: string, resourceId: string, appId = this.defaultAppId()): boolean {
@@ -108,7 +146,13 @@ export class SimulatorPush {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))
       throw new Error('the simulator pushes only to http://127.0.0.1 or localhost');
-    this.target = { url: parsed, options: { ...options } };
+    const target = { url: parsed, options: { ...options } };
+    if (options.appId === undefined) this.sharedTarget = target;
+    else {
+      if (!this.options.apps.some((app) => app.appId === options.appId))
+        throw new Error(`unknown simulator app id: ${options.appId}`);
+      this.appTargets.set(options.appId, target);
+    }
     this.closed = false;
   }
 
@@ -225,45 +269,61 @@ export class SimulatorPush {
     return results;
   }
 
+  private targetFor(appId: string): PushTarget | undefined {
+    return this.appTargets.get(appId) ?? this.sharedTarget;
+  }
+
   private async deliver(message: PushMessage): Promise<PushDelivery> {
-    const target = this.target;
+    const target = this.targetFor(message.appId);
     if (!target) throw new Error('no push target: call setTarget(url) first');
     const delivery: PushDelivery = {
       msgId: message.msgId,
+      appId: message.appId,
       body: message.body,
       attempts: [],
       delivered: false,
     };
     this.log.push(delivery);
+    const content = JSON.stringify(message.body);
     const retries = target.options.retries ?? 2;
     for (let attempt = 0; attempt <= retries && !this.closed; attempt += 1) {
       if (attempt > 0) await this.pause(target.options.retryDelayMs ?? 50);
       if (this.closed) break;
-      const status = await this.post(target, message);
-      delivery.attempts.push(status);
-      if (status >= 200 && status < 300) {
+      const outcome = await this.post(target, message.appId, content);
+      delivery.attempts.push(outcome.status);
+      if (outcome.status >= 200 && outcome.status < 300) {
         delivery.delivered = true;
+        if (delivery.failure) this.failureLog.delivered(delivery.failure);
         break;
       }
+      if (delivery.failure) this.failureLog.failedAgain(delivery.failure, outcome.reason);
+      else delivery.failure = this.failureLog.record(failedPush(message, content), outcome.reason);
     }
     return delivery;
   }
 
-  private post(target: { url: URL; options: PushTargetOptions }, message: PushMessage): Promise<number> {
-    const body = JSON.stringify(message.body);
+  private post(target: PushTarget, appId: string, body: string): Promise<{ status: number; reason: string }> {
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'Content-Length': String(Buffer.byteLength(body)),
-      ...this.pushHeaders(message.appId, target.options),
+      ...this.pushHeaders(appId, target.options),
     };
+    const timeout = target.options.timeoutMs ?? PUSH_TIMEOUT_MS;
     return new Promise((resolve) => {
-      const req = httpRequest(target.url, { method: 'POST', headers, timeout: PUSH_TIMEOUT_MS }, (res) => {
+      let timedOut = false;
+      const req = httpRequest(target.url, { method: 'POST', headers, timeout }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
+        const status = res.statusCode ?? 0;
+        res.on('end', () => resolve({ status, reason: `HTTP ${status}` }));
+        res.on('error', () => resolve({ status: 0, reason: timedOut ? 'timeout' : 'connection broken' }));
       });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(0));
+      req.on('timeout', () => {
+        timedOut = true;
+        req.destroy();
+      });
+      req.on('error', (error: NodeJS.ErrnoException) =>
+        resolve({ status: 0, reason: timedOut ? 'timeout' : reasonOf(error) }),
+      );
       req.end(body);
     });
   }
@@ -299,6 +359,23 @@ export class SimulatorPush {
     this.sequence += 1;
     return `${this.sequence.toString(16).padStart(8, '0')}${randomBytes(8).toString('hex')}`;
   }
+}
+
+/** What the failure log keeps of a push: the body as sent, and the type `errorMsg` filters on. */
+function failedPush(message: PushMessage, content: string) {
+  const { msgType, eventType } = message.body;
+  return {
+    msgId: message.msgId,
+    appId: message.appId,
+    content,
+    msgType: typeof msgType === 'string' ? msgType : typeof eventType === 'string' ? eventType : '',
+  };
+}
+
+function reasonOf(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ECONNREFUSED') return 'connection refused';
+  if (error.code === 'ECONNRESET') return 'connection reset';
+  return error.code ?? 'connection failed';
 }
 
 /** The simulator's own reading of the push signature (see the file comment). */

@@ -4,9 +4,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { answer, inChinese } from './codes';
 import { DEFAULT_RESOURCE_BATCH_LIMIT, DeviceIntents } from './device-intents';
 import { DEFAULT_RESOURCE_DEFS, defaultDevices } from './devices';
+import { SimulatorEvents } from './events';
 import { FaultQueue } from './faults';
+import { DEFAULT_FIRMWARE, firmwareHandlers } from './firmware';
 import { headerValue, RequestGate } from './gate';
+import { SimulatorHistory } from './history';
+import { defaultHistory } from './history-defaults';
 import { IntentHandlers } from './intents';
+import { IrIntents } from './ir-intents';
+import { DEFAULT_IR_REMOTES } from './ir-remotes';
+import { LinkageIntents } from './linkage-intents';
+import { defaultLinkages } from './linkages';
 import { loadState, saveState } from './persistence';
 import { SimulatorPush } from './push';
 import { openIdFor, TokenLedger } from './state';
@@ -34,6 +42,16 @@ export type {
 } from './types';
 export type { SimulatorDevice, SimulatorResourceDef, SimulatorRoom } from './devices';
 export type { SimulatorWrite } from './device-intents';
+export type { AcToken } from './ac-key';
+export type { SimulatorIrClick } from './ir-intents';
+export type { AcKeyEffect, IrRemoteType, SimulatorIrKey, SimulatorIrRemote } from './ir-remotes';
+export type { SimulatorLinkageSwitch } from './linkage-intents';
+export type { LinkageAction, LinkageCondition, Localizd, SimulatorLinkage } from './linkages';
+export type { SimulatorFirmware } from './firmware';
+export type { EventSendOptions, SimulatorAutomationEvent } from './events';
+export { UNDOCUMENTED_EVENT_TYPE } from './events';
+export type { HistoryPoint, HistorySeries } from './history-series';
+export type { FailedPush } from './push-failures';
 
 export const API_PATH = '/v3.0/open/api';
 
@@ -97,6 +115,14 @@ export class AqaraSimulator {
   readonly push: SimulatorPush;
   /** The account's devices: tests set them offline, change values and read what was written. */
   readonly devices: DeviceIntents;
+  /** Infrared remotes: tests read the keys pressed and the air conditioner's state. */
+  readonly ir: IrIntents;
+  /** Automations: tests read which were switched on or off. */
+  readonly linkages: LinkageIntents;
+  /** Resource history and statistics: default series (history-defaults.ts), define() for more. */
+  readonly history: SimulatorHistory;
+  /** Event notifications: state changes (offline, rename, unbind, ...) pushed to every push app. */
+  readonly events: SimulatorEvents;
 
   private server: Server | undefined;
   private url: string | undefined;
@@ -152,15 +178,46 @@ export class AqaraSimulator {
       batchLimit: options.resourceBatchLimit ?? DEFAULT_RESOURCE_BATCH_LIMIT,
       now: this.now,
     });
+    this.ir = new IrIntents({
+      remotes:
+        options.irRemotes ??
+        DEFAULT_IR_REMOTES.filter((remote) => this.devices.device(remote.did) !== undefined),
+      devices: this.devices,
+      now: this.now,
+    });
+    this.linkages = new LinkageIntents({
+      linkages: options.linkages ?? defaultLinkages(DEFAULT_POSITION_ID),
+      defaultPositionId: DEFAULT_POSITION_ID,
+      now: this.now,
+    });
+    this.history = new SimulatorHistory({
+      now: this.now,
+      hasDevice: (did) => this.devices.device(did) !== undefined,
+      series: defaultHistory(this.now()),
+    });
+    const positions = options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes);
+    this.events = new SimulatorEvents({
+      push: this.push,
+      devices: this.devices,
+      scenes,
+      positions,
+      now: this.now,
+    });
     this.handlers = new IntentHandlers({
       ledger: this.ledger,
       scenes,
       devices: this.devices,
-      positions: options.positions?.map((position) => ({ ...position })) ?? positionsOf(scenes),
+      positions,
       expiresInFormat: options.expiresInFormat ?? 'string',
       now: this.now,
       onSceneRun: (run) => this.recordSceneRun(run),
-      extraHandlers: this.push.intentHandlers(),
+      extraHandlers: new Map([
+        ...this.push.intentHandlers(),
+        ...this.ir.intentHandlers(),
+        ...this.linkages.intentHandlers(),
+        ...firmwareHandlers(DEFAULT_FIRMWARE),
+        ...this.history.intentHandlers(),
+      ]),
     });
   }
 
@@ -264,9 +321,12 @@ export class AqaraSimulator {
     return this.refreshTokenUses.get(token) ?? 0;
   }
 
+  /** Also forgets the IR clicks and automation switches, which are recorded like scene runs. */
   resetCounters(): void {
     this.callLog = [];
     this.runLog = [];
+    this.ir.clearClicks();
+    this.linkages.clearSwitches();
     this.countsByIntent.clear();
     this.totalCalls = 0;
     this.refreshTokenUses.clear();

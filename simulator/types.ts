@@ -27,6 +27,8 @@ export interface SimulatorPosition {
 }
 
 import type { SimulatorDevice, SimulatorResourceDef } from './devices';
+import type { SimulatorIrRemote } from './ir-remotes';
+import type { SimulatorLinkage } from './linkages';
 
 export type ExpiresInFormat = 'string' | 'number' | 'missing' | 'garbage';
 
@@ -53,6 +55,13 @@ export interface SimulatorOptions {
   resourceDefinitions?: Record<string, SimulatorResourceDef[]>;
   /** Most resources one query.resource.value may ask for (default 100). */
   resourceBatchLimit?: number;
+  /**
+   * The infrared side of the account's `virtual.ir.*` devices. Default: a TV remote and an air
+   * conditioner (ir-remotes.ts), those of them whose did is among the devices.
+   */
+  irRemotes?: SimulatorIrRemote[];
+  /** The account's automations; default: several on the default home and its rooms (linkages.ts). */
+  linkages?: SimulatorLinkage[];
 }
 
 export type SimulatorFault =

@@ -1,6 +1,6 @@
 /**
  * The library under the Node-RED nodes, for programs that want Aqara scenes and durable tokens
- * without Node-RED (the aqara-test CLI is one). Nothing here imports Node-RED.
+ * without Node-RED (the aqara-test CLI is one).
  */
 export { AqaraClient } from './aqara/client';
 export type { AqaraClientOptions, AqaraResponse, TokenGrant } from './aqara/client';

@@ -2,27 +2,22 @@ import { isAqaraError } from '../lib/aqara/errors';
 import type { TokenManager } from '../lib/tokens/manager';
 import { NOT_CONFIGURED_STATUS_MESSAGE, type TokenState, type TokenStatus } from '../lib/tokens/status';
 import { TokenStore, TokenStoreError } from '../lib/tokens/store';
-import { registerAdminRoutes } from './admin-routes';
-import { setUpPush } from './config-push';
-import { registerDeviceRoutes } from './device-routes';
-import { buildManagerSpec, ConfigProblemError, resolveDbPath } from './config-spec';
-import { CONFIG_EDITOR_SETTINGS } from './editor-settings';
-import { CONFIG_NODE_TYPE, type AqaraConfigNode } from './config-node';
-import {
-  acquireManager,
-  addDeployedConfig,
-  CLOSE_WAIT_MS,
-  type DeployedConfig,
-  releaseManager,
-  removeDeployedConfig,
-} from './config-registry';
-import { nodeLogger } from './node-logger';
-import { registerPushRoute } from './push-route';
-import { readSceneMap } from './scenes';
-import { problemStatus, StatusFanout, tokenStateStatus } from './node-status';
-import { stoppingForDeploy, watchStopReason } from './stop-reason';
-import { TokenEventHub } from './token-events';
-import type { Node, NodeAPI, NodeDef, Translate } from './types';
+import type { AqaraConfigNode } from '../runtime/config/config-node';
+import { configRuntime, removeConfigRuntime } from '../runtime/config/config-registry';
+import type { DeployedConfig } from '../runtime/config/config-runtime';
+import { buildManagerSpec, ConfigProblemError, resolveDbPath } from '../runtime/config/config-spec';
+import { readSceneMap } from '../runtime/config/scene-choice';
+import { TokenEventHub } from '../runtime/config/token-events';
+import { CLOSE_WAIT_MS } from '../runtime/config/token-manager-holder';
+import { CONFIG_EDITOR_SETTINGS } from '../runtime/editor-settings';
+import { nodeLogger } from '../runtime/node-logger';
+import type { Node, NodeAPI, NodeDef, Translate } from '../runtime/node-red-api';
+import { problemStatus, StatusFanout, tokenStateStatus } from '../runtime/node-status';
+import { armHandOver, type MessageHooks } from '../runtime/push/hand-over';
+import { setUpPush } from '../runtime/push/push-settings';
+import { registerRoutes } from '../runtime/routes';
+import { stoppingForDeploy, watchStopReason } from '../runtime/stop-reason';
+import { NodeTypes } from '.';
 
 interface AqaraConfigDef extends NodeDef {
   region?: unknown;
@@ -54,14 +49,17 @@ function asProblem(error: unknown, t: Translate, label: string): ConfigProblemEr
 }
 
 export = function (RED: NodeAPI): void {
-  registerAdminRoutes(RED);
-  registerPushRoute(RED);
-  registerDeviceRoutes(RED);
+  // What the package sets up in Node-RED once, with the config node type that every feature hangs on.
+  registerRoutes(RED);
   // The close handler below needs to know whether the runtime stops for a deploy or for good.
   watchStopReason(RED.events);
+  // Pushes are marked emitted once Node-RED's messaging hooks saw them received (hand-over.ts);
+  // RED.hooks is in every supported Node-RED, left out of NodeAPI's hand-written type.
+  armHandOver(RED as NodeAPI & { hooks?: MessageHooks });
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
 
   function setUp(node: ConfigNodeUnderConstruction, def: AqaraConfigDef): void {
+    const runtime = configRuntime(def.id);
     const label = typeof def.name === 'string' && def.name.trim() !== '' ? def.name.trim() : def.id;
     const fanout = new StatusFanout();
     let manager: TokenManager | undefined;
@@ -86,7 +84,7 @@ export = function (RED: NodeAPI): void {
         t,
         (message) => node.warn(message),
       );
-      manager = acquireManager(spec, node, nodeLogger(node));
+      manager = runtime.tokens.acquire(spec, node, nodeLogger(node));
     } catch (error) {
       problem = asProblem(error, t, label);
       // Said once at deploy; every message sent to a user node repeats it through done(err).
@@ -165,28 +163,31 @@ export = function (RED: NodeAPI): void {
       setRefreshToken: async (token) => node.tokenManager().pasteRefreshToken(token),
       tokenManager: () => node.tokenManager(),
     };
-    addDeployedConfig(deployedView);
+    runtime.deploy(deployedView);
 
-    // Aqara's HTTP push for this config (push endpoint, journal, device-in listeners): config-push.ts.
-    const push = setUpPush(def, node, manager, dbPath, node.credentials?.appKey ?? '', t);
+    // Aqara's HTTP push for this config (push endpoint, journal, device-in listeners).
+    setUpPush(runtime.pushHub(), def, node, manager, dbPath, node.credentials?.appKey ?? '', t);
 
     node.on('close', (removed, done) => {
       // Read at once: the runtime says why it stops just before it closes the nodes.
       const forDeploy = stoppingForDeploy(RED.events);
       // The manager may outlive this node (redeploy): nothing of this node may stay attached to it.
       events.close();
-      removeDeployedConfig(deployedView);
-      push.close(removed);
+      runtime.undeploy(deployedView);
       fanout.clear();
       // A refresh in flight must get to store its rotated token, or Aqara rotates it with nobody left
-      // to save it. A removed config closes its manager, and a Node-RED that is shutting down exits
-      // right after the flows stop: both wait (under Node-RED's 15 s close limit). A deploy does not:
-      // the registry keeps the manager (or lets a replaced one finish), so the refresh still ends in
-      // the database, and the deploy is not held up for as long as Aqara takes to answer.
-      const refreshDone =
-        manager && (removed || !forDeploy) ? manager.idle(CLOSE_WAIT_MS) : Promise.resolve();
+      // to save it. A removed config closes its manager (and everything else it held), and a Node-RED
+      // that is shutting down exits right after the flows stop: both wait (under Node-RED's 15 s close
+      // limit). A deploy does not: the runtime keeps the manager (or lets a replaced one finish), so
+      // the refresh still ends in the database, and the deploy is not held up for as long as Aqara
+      // takes to answer.
+      if (removed) {
+        void removeConfigRuntime(def.id).then(() => done());
+        return;
+      }
+      const refreshDone = manager && !forDeploy ? manager.idle(CLOSE_WAIT_MS) : Promise.resolve();
       void refreshDone.then(() => {
-        releaseManager(def.id, node, removed);
+        runtime.tokens.release(node, false);
         done();
       });
     });
@@ -197,7 +198,7 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType(CONFIG_NODE_TYPE, AqaraConfig, {
+  RED.nodes.registerType(NodeTypes.config, AqaraConfig, {
     // A password credential is never sent back to the editor and never written to flows.json.
     // pushSecret is part of the push URL the dialog shows for pasting into Aqara's console, hence text.
     credentials: { appKey: { type: 'password' }, pushSecret: { type: 'text' } },

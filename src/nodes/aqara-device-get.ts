@@ -1,8 +1,9 @@
-import type { DeviceReading } from '../lib/aqara/intents/devices';
-import { handleDeviceRequests } from './device-node';
-import { type NodeText, pickDevice, pickResources } from './device-input';
-import { valueStatus } from './device-status';
-import type { Node, NodeAPI, NodeDef, Translate } from './types';
+import type { DeviceReading } from '../lib/aqara/intents/device-service';
+import { handleDeviceRequests } from '../runtime/devices/device-requests';
+import { type NodeText, pickDevice, pickResources } from '../runtime/devices/device-input';
+import { valueStatus } from '../runtime/devices/device-status';
+import type { Node, NodeAPI, NodeDef, Translate } from '../runtime/node-red-api';
+import { NodeTypes } from '.';
 
 interface DeviceGetDef extends NodeDef {
   config?: unknown;
@@ -10,11 +11,9 @@ interface DeviceGetDef extends NodeDef {
   resources?: unknown;
 }
 
-const TYPE = 'aqara-device-get' as const;
-
 export = function (RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
-  const text: NodeText = { type: TYPE, t };
+  const text: NodeText = { type: NodeTypes.deviceGet, t };
 
   function setUp(node: Node, def: DeviceGetDef): void {
     const deviceProperty = typeof def.device === 'string' ? def.device : '';
@@ -72,5 +71,5 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType(TYPE, AqaraDeviceGet);
+  RED.nodes.registerType(NodeTypes.deviceGet, AqaraDeviceGet);
 };

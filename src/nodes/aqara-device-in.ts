@@ -1,11 +1,12 @@
-import { ChangeTracker, type ValueSource } from '../lib/events/change-tracker';
-import { attachToConfig } from './config-node';
-import { deviceFailureStatus } from './device-status';
-import { deviceWatchFor, type DeviceEvent, type WatchedValue } from './device-watch';
-import { useRuntime, type MessageHooks } from './hand-over';
-import { shortStatusText } from './node-status';
-import type { Translate } from './types';
-import type { Node, NodeAPI, NodeDef, NodeStatus } from './types';
+import { ChangeTracker, type ValueSource } from '../lib/push/change-tracker';
+import { attachToConfig } from '../runtime/config/config-node';
+import { deviceFailureStatus } from '../runtime/devices/device-status';
+import { configRuntime } from '../runtime/config/config-registry';
+import type { DeviceEvent, WatchedValue } from '../runtime/push/device-watch';
+import { shortStatusText } from '../runtime/node-status';
+import type { Translate } from '../runtime/node-red-api';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from '../runtime/node-red-api';
+import { NodeTypes } from '.';
 
 interface DeviceInDef extends NodeDef {
   config?: unknown;
@@ -14,8 +15,6 @@ interface DeviceInDef extends NodeDef {
   onlyChanges?: unknown;
   outputOnStart?: unknown;
 }
-
-const TYPE = 'aqara-device-in';
 
 /** The editor saves an array; a hand-written flow may hold a comma-separated string. */
 function readResources(raw: unknown): string[] {
@@ -33,8 +32,6 @@ function readFlag(raw: unknown, fallback: boolean): boolean {
 
 export = function (RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
-  // RED.hooks is in every supported Node-RED, left out of NodeAPI's hand-written type.
-  useRuntime(RED as NodeAPI & { hooks?: MessageHooks });
 
   // Translated once, at the first message (the catalog is loaded by then), not for every push of a burst.
   let sourceLabels: Record<ValueSource, string> | undefined;
@@ -107,23 +104,28 @@ export = function (RED: NodeAPI): void {
       else show({ fill: 'blue', shape: 'dot', text: shortStatusText(event.eventType) });
     };
 
-    const leave = deviceWatchFor(config.id).add(
-      {
-        spec: {
-          device: typeof def.device === 'string' ? def.device.trim() : '',
-          resources: readResources(def.resources),
+    const leave = configRuntime(config.id)
+      .deviceWatch()
+      .add(
+        {
+          spec: {
+            device: typeof def.device === 'string' ? def.device.trim() : '',
+            resources: readResources(def.resources),
+          },
+          onValue,
+          onEvent,
+          onError: (error) => show(deviceFailureStatus(error, { type: NodeTypes.deviceIn, t })),
+          onReady: () => show({ fill: 'green', shape: 'ring', text: t('aqara-device-in.status.watching') }),
+          onUnreadable: (_did, deviceName, resourceIds) =>
+            node.warn(
+              t('aqara-device-in.errors.unreadable', {
+                device: deviceName,
+                resources: resourceIds.join(', '),
+              }),
+            ),
         },
-        onValue,
-        onEvent,
-        onError: (error) => show(deviceFailureStatus(error, { type: TYPE, t })),
-        onReady: () => show({ fill: 'green', shape: 'ring', text: t('aqara-device-in.status.watching') }),
-        onUnreadable: (_did, deviceName, resourceIds) =>
-          node.warn(
-            t('aqara-device-in.errors.unreadable', { device: deviceName, resources: resourceIds.join(', ') }),
-          ),
-      },
-      manager,
-    );
+        manager,
+      );
 
     node.on('close', (_removed, done) => {
       closed = true;
@@ -137,5 +139,5 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType(TYPE, AqaraDeviceIn);
+  RED.nodes.registerType(NodeTypes.deviceIn, AqaraDeviceIn);
 };

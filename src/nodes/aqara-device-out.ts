@@ -1,7 +1,8 @@
-import { handleDeviceRequests } from './device-node';
-import { type NodeText, pickDevice, valuesToWrite } from './device-input';
-import { valueStatus } from './device-status';
-import type { Node, NodeAPI, NodeDef, Translate } from './types';
+import { handleDeviceRequests } from '../runtime/devices/device-requests';
+import { type NodeText, pickDevice, valuesToWrite } from '../runtime/devices/device-input';
+import { valueStatus } from '../runtime/devices/device-status';
+import type { Node, NodeAPI, NodeDef, Translate } from '../runtime/node-red-api';
+import { NodeTypes } from '.';
 
 interface DeviceOutDef extends NodeDef {
   config?: unknown;
@@ -10,11 +11,9 @@ interface DeviceOutDef extends NodeDef {
   undocumentedAccess?: unknown;
 }
 
-const TYPE = 'aqara-device-out' as const;
-
 export = function (RED: NodeAPI): void {
   const t: Translate = (key, substitutions) => RED._(key, substitutions);
-  const text: NodeText = { type: TYPE, t };
+  const text: NodeText = { type: NodeTypes.deviceOut, t };
 
   function setUp(node: Node, def: DeviceOutDef): void {
     const deviceProperty = typeof def.device === 'string' ? def.device : '';
@@ -41,5 +40,5 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType(TYPE, AqaraDeviceOut);
+  RED.nodes.registerType(NodeTypes.deviceOut, AqaraDeviceOut);
 };

@@ -1,10 +1,11 @@
 import { AqaraError, isAqaraError } from '../lib/aqara/errors';
 import { isSceneNotFound, runScene } from '../lib/aqara/intents/scenes';
-import { attachToConfig } from './config-node';
-import { ConfigProblemError } from './config-spec';
-import { resolveScene, SceneChoiceError, type ResolvedScene } from './scenes';
-import { aqaraFailureKey, shortStatusText } from './node-status';
-import type { Node, NodeAPI, NodeDef, NodeStatus, Translate } from './types';
+import { attachToConfig } from '../runtime/config/config-node';
+import { ConfigProblemError } from '../runtime/config/config-spec';
+import { resolveScene, SceneChoiceError, type ResolvedScene } from '../runtime/config/scene-choice';
+import { aqaraFailureKey, shortStatusText } from '../runtime/node-status';
+import type { Node, NodeAPI, NodeDef, NodeStatus, Translate } from '../runtime/node-red-api';
+import { NodeTypes } from '.';
 
 interface AqaraSceneDef extends NodeDef {
   config?: unknown;
@@ -126,5 +127,5 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType('aqara-scene', AqaraScene);
+  RED.nodes.registerType(NodeTypes.scene, AqaraScene);
 };

@@ -1,16 +1,16 @@
-import { type AqaraConfigNode, attachToConfig } from './config-node';
-import { TOKEN_STATUS_EDITOR_SETTINGS, WARN_DAYS } from './editor-settings';
-import { quoteSetting, readNumberSetting } from './number-setting';
-import type { TokenEvent } from './token-events';
+import { type AqaraConfigNode, attachToConfig } from '../runtime/config/config-node';
+import { TOKEN_STATUS_EDITOR_SETTINGS, WARN_DAYS } from '../runtime/editor-settings';
+import { quoteSetting, readNumberSetting } from '../runtime/number-setting';
+import type { TokenEvent } from '../runtime/config/token-events';
+import { configRuntime } from '../runtime/config/config-registry';
 import {
   expiresWithin,
   failureTopic,
-  forgetNoticeMemory,
   type NoticeTopic,
-  noticeMemory,
   reauthorizationReason,
-} from './token-notices';
-import type { Node, NodeAPI, NodeDef, NodeMessage, Translate } from './types';
+} from '../runtime/config/token-notices';
+import type { Node, NodeAPI, NodeDef, NodeMessage, Translate } from '../runtime/node-red-api';
+import { NodeTypes } from '.';
 
 interface AqaraTokenStatusDef extends NodeDef {
   config?: unknown;
@@ -30,8 +30,8 @@ export = function (RED: NodeAPI): void {
    * without polling. Everything it holds (the subscription, timers, the start-up hook) ends on close.
    */
   function sendNotices(node: Node, config: AqaraConfigNode, warnMs: number): void {
-    const memoryKey = `${node.id}\u0000${config.id}`;
-    const memory = noticeMemory(memoryKey);
+    const runtime = configRuntime(config.id);
+    const memory = runtime.noticeMemory(node.id);
     let closed = false;
 
     const send = (topic: NoticeTopic, error?: string): void => {
@@ -113,7 +113,7 @@ export = function (RED: NodeAPI): void {
       clearInterval(timer);
       RED.events.off('flows:started', checkAfterDeploy);
       // Kept across redeploys so a deploy does not repeat today's notices; a removed node has none.
-      if (removed) forgetNoticeMemory(memoryKey);
+      if (removed) runtime.forgetNoticeMemory(node.id);
       done();
     });
   }
@@ -157,5 +157,5 @@ export = function (RED: NodeAPI): void {
     setUp(this, def);
   }
 
-  RED.nodes.registerType('aqara-token-status', AqaraTokenStatus, { settings: TOKEN_STATUS_EDITOR_SETTINGS });
+  RED.nodes.registerType(NodeTypes.tokenStatus, AqaraTokenStatus, { settings: TOKEN_STATUS_EDITOR_SETTINGS });
 };

@@ -186,7 +186,7 @@ export async function readyForScreenshot(page: Page): Promise<void> {
 
 /**
  * Presses a picker's reload button until its status matches. The route grants a reload that bypasses
- * the listing cache at most once a minute per config (src/nodes/listing-cache.ts), so a press soon
+ * the listing cache at most once a minute per config (src/runtime/admin/listing-cache.ts), so a press soon
  * after another listing is answered from the cache; this keeps pressing until Aqara is asked.
  */
 export async function reloadUntil(

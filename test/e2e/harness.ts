@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { type Browser, chromium } from 'playwright-core';
-import { REPO_ROOT } from '../../tools/lib/repo';
-export { installSourcePackage } from '../helpers/source-package';
+import { REPO_ROOT } from '../../support/repo';
 
 /**
  * What the editor end-to-end tests need besides the page itself: the nodes of this repository as a
@@ -37,7 +36,36 @@ async function chromiumBinary(): Promise<{ path: string; args: string[]; librari
     return { path: SYSTEM_CHROMIUM, args: CHROMIUM_ARGS };
   }
   const { default: packaged } = await import('@sparticuz/chromium');
-  return { path: await packaged.executablePath(), args: CHROMIUM_ARGS, libraries: bundledLibraries() };
+  const path = await oneAtATime(join(tmpdir(), 'aqara-chromium-unpack.lock'), () =>
+    packaged.executablePath(),
+  );
+  return { path, args: CHROMIUM_ARGS, libraries: bundledLibraries() };
+}
+
+/** A lock older than this was left by a killed process. */
+const STALE_LOCK_MS = 120_000;
+
+/**
+ * The package unpacks its binary to a fixed place in the temp folder, and a second test process
+ * unpacking at the same time made the first one's launch fail (ETXTBSY: the binary was being written).
+ * A folder made with mkdir (atomic) is the lock between the test processes.
+ */
+async function oneAtATime<T>(lock: string, work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -5,8 +5,8 @@ import { TokenManager, type TokenManagerOptions } from '../../src/lib/tokens/man
 import { TokenStore } from '../../src/lib/tokens/store';
 import { AqaraSimulator } from '../../simulator/server';
 import type { SimulatorOptions } from '../../simulator/server';
-import { CaptureLogger } from './capture-logger';
-import { makeTempDir } from './temp-dir';
+import { CaptureLogger } from '../../support/capture-logger';
+import { makeTempDir } from '../../support/temp-dir';
 
 export interface Harness {
   sim: AqaraSimulator;

@@ -7,7 +7,7 @@ import { AqaraSimulator } from '../../simulator/server';
 import { REFRESH_TOKEN_EXPIRED_MESSAGE, NO_REFRESH_TOKEN_MESSAGE } from '../../src/lib/tokens/messages';
 import { TokenStore } from '../../src/lib/tokens/store';
 import { assertNoSecrets } from '../helpers/secrets';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'aqara-test.ts');
 const SCENES = { tv_pin_entry: 'AL.1001', tv_warning: 'AL.1002', tv_power_off: 'AL.1003' };

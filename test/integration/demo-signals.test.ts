@@ -4,9 +4,9 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { isPortFree } from '../../tools/lib/ports';
-import { REPO_ROOT } from '../../tools/lib/repo';
-import { makeTempDir } from '../helpers/temp-dir';
+import { isPortFree } from '../../support/ports';
+import { REPO_ROOT } from '../../support/repo';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * `kill -TERM <pid of npm start>` (or -INT) must stop the whole demo: npm forwards the signal to its
@@ -26,7 +26,7 @@ function startScriptWithoutBuild(): string {
     scripts: Record<string, string>;
   };
   const script = manifest.scripts.start;
-  const match = /^npm run build && (exec node --import tsx )(tools\/demo\/run\.ts)$/.exec(script);
+  const match = /^npm run build && (exec node --import tsx )(tools\/demo\/run-demo\.ts)$/.exec(script);
   assert.ok(match, `the start script execs the demo after the build: ${script}`);
   return `${match[1]}${JSON.stringify(join(REPO_ROOT, match[2]))}`;
 }

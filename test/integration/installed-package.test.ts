@@ -6,11 +6,11 @@ import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, type SimulatorScene } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { NODE_TYPES } from '../../src/nodes/node-types';
-import { PACKAGE_NAME, REPO_ROOT } from '../../tools/lib/repo';
-import { NodeRedProcess, type NodeRedSettings } from '../../tools/lib/node-red-process';
+import { NODE_TYPES } from '../../src/nodes';
+import { PACKAGE_NAME, REPO_ROOT } from '../../support/repo';
+import { NodeRedProcess, type NodeRedSettings } from '../../support/node-red-process';
 import { assertNoSecrets } from '../helpers/secrets';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * What a user does: `npm pack`, `npm install <tarball>` in a fresh Node-RED user directory, start

@@ -6,11 +6,12 @@ import { after, it } from 'node:test';
 
 import { SWITCH_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
-import { EventJournal } from '../../src/lib/tokens/event-journal';
+import { PushJournal } from '../../src/lib/push/push-journal';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { NodeRedProcess } from '../../tools/lib/node-red-process';
-import { installSourcePackage } from '../helpers/source-package';
-import { makeTempDir } from '../helpers/temp-dir';
+import { configFlowNode } from '../../support/flow-nodes';
+import { NodeRedProcess } from '../../support/node-red-process';
+import { installSourcePackage } from '../../support/install-package';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * A real Node-RED, killed with SIGKILL right after it acknowledged a push, then started again: the
@@ -24,17 +25,13 @@ const SECRET = 'R'.repeat(43);
 function writeFlows(userDir: string, baseUrl: string, withDeviceIn: boolean, outFile: string): void {
   const flows: Record<string, unknown>[] = [
     { id: 'tab1', type: 'tab', label: 'push' },
-    {
-      id: CONFIG_ID,
-      type: 'aqara-config',
-      name: 'home',
-      region: 'custom',
+    configFlowNode(CONFIG_ID, {
       baseUrl,
       appId: DEFAULT_APP.appId,
       keyId: DEFAULT_APP.keyId,
-      push: true,
-      pollSeconds: 0,
-    },
+      name: 'home',
+      more: { push: true, pollSeconds: 0 },
+    }),
   ];
   if (withDeviceIn) {
     flows.push(
@@ -128,7 +125,7 @@ it(
     red = undefined;
     // Written before the 200, so still there; not emitted.
     assert.deepEqual(
-      EventJournal.open(dbPath)
+      PushJournal.open(dbPath)
         .pending(CONFIG_ID)
         .map((entry) => entry.msgId),
       ['evt-0', 'rep-1'],
@@ -151,6 +148,6 @@ it(
       .split('\n')
       .filter((line) => line === String(time));
     assert.equal(lines.length, 1, readFileSync(outFile, 'utf8'));
-    assert.deepEqual(EventJournal.open(dbPath).pending(CONFIG_ID), []);
+    assert.deepEqual(PushJournal.open(dbPath).pending(CONFIG_ID), []);
   },
 );

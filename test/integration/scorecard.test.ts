@@ -3,16 +3,16 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { REPO_ROOT } from '../../tools/lib/repo';
-import { makeTempDir } from '../helpers/temp-dir';
+import { REPO_ROOT } from '../../support/repo';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
- * The flow library's scorecard (tools/validate/run.ts around `node-red-dev validate`) on the packed
+ * The flow library's scorecard (tools/validate/run-validate.ts around `node-red-dev validate`) on the packed
  * package. The catalogue is never reachable from here, and node-red-dev scores the placeholder it is
  * then given as a pass: these tests pin that such checks come out "not run", never "passed".
  */
 
-const RUNNER = join(REPO_ROOT, 'tools', 'validate', 'run.ts');
+const RUNNER = join(REPO_ROOT, 'tools', 'validate', 'run-validate.ts');
 const RUN_TIMEOUT_MS = 4 * 60_000;
 
 const CATALOGUE_CHECKS = ['P08', 'N01'];

@@ -9,7 +9,7 @@ import { PostgresTokenStore } from '../../src/lib/tokens/postgres-store';
 import { TokenStoreError } from '../../src/lib/tokens/store';
 import { AqaraSimulator, type SimulatorOptions } from '../../simulator/server';
 import { startPostgres, type TestPostgres } from '../../support/postgres';
-import { CaptureLogger } from '../helpers/capture-logger';
+import { CaptureLogger } from '../../support/capture-logger';
 import { ManualClock } from '../helpers/manual-clock';
 import { assertNoSecrets, renderError } from '../helpers/secrets';
 import { until } from '../helpers/until';

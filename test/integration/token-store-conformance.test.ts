@@ -5,7 +5,7 @@ import { PostgresTokenStore } from '../../src/lib/tokens/postgres-store';
 import { newLeaseOwner, TokenStore } from '../../src/lib/tokens/store';
 import type { AnyTokenStore, LeaseResult } from '../../src/lib/tokens/token-store';
 import { startPostgres, type TestPostgres } from '../../support/postgres';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 /**
  * The same assertions against both token stores: SQLite (one host) and PostgreSQL (a real server,

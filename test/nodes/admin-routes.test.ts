@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { registerAdminRoutes } from '../../src/nodes/admin-routes';
-import type { NodeAPI } from '../../src/nodes/types';
+import { ADMIN_ROUTES, registerRoutes } from '../../src/runtime/routes';
+import type { NodeAPI } from '../../src/runtime/node-red-api';
 import { TokenStore } from '../../src/lib/tokens/store';
 import {
   APP,
@@ -339,6 +339,13 @@ describe('admin routes and other web sites', () => {
   });
 });
 
+/** What the admin app gets, in order: the origin guard, every route of routes.ts, the body-error answers. */
+const EXPECTED_ADMIN_APP = [
+  'USE /aqara',
+  ...ADMIN_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`),
+  'USE /aqara',
+];
+
 describe('admin route registration', () => {
   it('adds the routes once per admin app, with the contract permissions', () => {
     const added: string[] = [];
@@ -357,17 +364,14 @@ describe('admin route registration', () => {
         },
       },
     } as unknown as NodeAPI;
-    registerAdminRoutes(RED);
-    registerAdminRoutes(RED);
-    registerAdminRoutes({ ...RED } as NodeAPI);
-    assert.deepEqual(added, [
-      'USE /aqara',
-      'POST /aqara/refresh-token',
-      'GET /aqara/token-status',
-      'GET /aqara/scenes',
-      'USE /aqara',
-    ]);
-    assert.deepEqual(permissions, ['aqara-config.write', 'aqara-config.read', 'aqara-config.read']);
+    registerRoutes(RED);
+    registerRoutes(RED);
+    registerRoutes({ ...RED } as NodeAPI);
+    assert.deepEqual(added, EXPECTED_ADMIN_APP);
+    assert.deepEqual(
+      permissions,
+      ADMIN_ROUTES.map((route) => route.permission),
+    );
   });
 
   it("also guards /aqara on the app RED.httpAdmin is mounted in, where Node-RED's body parser runs", () => {
@@ -380,17 +384,11 @@ describe('admin route registration', () => {
       post: (path: string) => inner.push(`POST ${path}`),
       use: (path: string) => inner.push(`USE ${path}`),
     };
-    registerAdminRoutes({
+    registerRoutes({
       httpAdmin: app,
       auth: { needsPermission: () => () => undefined },
     } as unknown as NodeAPI);
-    assert.deepEqual(inner, [
-      'USE /aqara',
-      'POST /aqara/refresh-token',
-      'GET /aqara/token-status',
-      'GET /aqara/scenes',
-      'USE /aqara',
-    ]);
+    assert.deepEqual(inner, EXPECTED_ADMIN_APP);
     assert.deepEqual(outer, ['USE /aqara']);
   });
 });

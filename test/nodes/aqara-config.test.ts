@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { managerOf } from '../../src/nodes/config-registry';
+import { managerOf } from '../../src/runtime/config/config-registry';
 import {
   configNode,
   credentials,
@@ -278,7 +278,7 @@ describe('aqara-config closing while a token refresh is in flight', () => {
 
 describe('aqara-config database location', () => {
   it('uses settings.aqaraConfigDbPath, else <userDir>/aqara-cloud/tokens.db', async () => {
-    const { resolveDbPath } = await import('../../src/nodes/config-spec');
+    const { resolveDbPath } = await import('../../src/runtime/config/config-spec');
     const t = (key: string): string => key;
     assert.equal(
       resolveDbPath({ aqaraConfigDbPath: '/srv/tokens.db', userDir: '/home/u/.node-red' }, t),
@@ -307,7 +307,7 @@ describe('aqara-config database location', () => {
       assert.equal(statSync(join(userDir, 'aqara-cloud')).mode & 0o777, 0o700);
     } finally {
       await helper.unload();
-      const closing = (await import('../../src/nodes/config-registry')).closeAllManagers();
+      const closing = (await import('../../src/runtime/config/config-registry')).closeAllConfigRuntimes();
       await sim.stop();
       await closing;
       rmSync(userDir, { recursive: true, force: true });

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
 import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
-import { EventJournal } from '../../src/lib/tokens/event-journal';
-import { findDeviceWatch } from '../../src/nodes/device-watch';
-import { resetPushHubs } from '../../src/nodes/push-hub';
+import { PushJournal } from '../../src/lib/push/push-journal';
+import { findConfigRuntime } from '../../src/runtime/config/config-registry';
 import {
   APP,
   configNode,
@@ -21,12 +20,13 @@ import {
   waitFor,
   type FlowNode,
   type Harness,
+  forgetRuntimes,
 } from './support';
 
 const SECRET = 'Q'.repeat(43);
 afterEach(async () => {
   await stopHttpNode();
-  resetPushHubs();
+  await forgetRuntimes();
 });
 
 type Msg = { topic?: string; payload?: unknown; data?: Record<string, unknown> };
@@ -63,7 +63,7 @@ async function pushWhileNoNodeRuns(h: Harness, time?: number): Promise<void> {
     .call('config.resource.subscribe', { resources: [{ subjectId: SWITCH_DID, resourceIds: ['4.1.85'] }] });
   h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
   await h.sim.push.report([{ subjectId: SWITCH_DID, resourceId: '4.1.85', value: '1', time }]);
-  assert.equal(EventJournal.open(h.dbPath).pending('cfg').length, 1);
+  assert.equal(PushJournal.open(h.dbPath).pending('cfg').length, 1);
   await stopHttpNode();
   await helper.unload();
 }
@@ -90,7 +90,7 @@ describe('aqara-device-in', () => {
     assert.equal(start[`${SWITCH_DID}/4.1.85`].data?.source, 'start');
     assert.equal(start[`${SWITCH_DID}/4.1.85`].data?.deviceName, 'Wall switch');
 
-    const watch = findDeviceWatch('cfg');
+    const watch = findConfigRuntime('cfg')?.existingDeviceWatch;
     assert.ok(watch);
     const before = h.sim.callCount('query.resource.value');
     h.sim.devices.setValue(SWITCH_DID, '4.1.85', '1');
@@ -138,7 +138,7 @@ describe('aqara-device-in', () => {
     assert.match(loggedText(), /does not let this app read 8\.0\.2041 of 阳台温湿度/);
 
     // From now on a poll is one call, without the unreadable resource, and no second warning.
-    const watch = findDeviceWatch('cfg');
+    const watch = findConfigRuntime('cfg')?.existingDeviceWatch;
     assert.ok(watch);
     const before = h.sim.callCount('query.resource.value');
     h.sim.devices.setValue(SENSOR_DID, '0.1.85', '2700');
@@ -176,7 +176,7 @@ describe('aqara-device-in', () => {
     assert.equal(out[0].payload, 1);
     assert.equal(out[0].data?.source, 'push');
     assert.equal(out[0].data?.previous, 0);
-    await findDeviceWatch('cfg')?.pollNow();
+    await findConfigRuntime('cfg')?.existingDeviceWatch?.pollNow();
 
     // The next message is the device event: neither the duplicate push nor the poll sent anything.
     await h.sim.push.event('subdevice_offline', { did: SWITCH_DID });
@@ -202,7 +202,7 @@ describe('aqara-device-in', () => {
     await waitFor(() => out.length === 1, 'the pending push', 10_000);
     assert.equal(out[0].data?.source, 'push');
     assert.equal(out[0].payload, 1);
-    await waitFor(() => EventJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
+    await waitFor(() => PushJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
   });
 
   it('a push pending at a restart is emitted even when the start read already shows its value', async () => {
@@ -219,9 +219,9 @@ describe('aqara-device-in', () => {
     await waitFor(() => out.length === 1, 'the pending push', 10_000);
     assert.equal(out[0].data?.source, 'push');
     assert.equal(out[0].payload, 1);
-    await waitFor(() => EventJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
+    await waitFor(() => PushJournal.open(h.dbPath).pending('cfg').length === 0, 'the push marked emitted');
     // Once the start read (and a poll after it) is done: neither is a second message.
-    await findDeviceWatch('cfg')?.pollNow();
+    await findConfigRuntime('cfg')?.existingDeviceWatch?.pollNow();
     assert.equal(out.length, 1, 'the start read that shows the same value is no second message');
   });
 

@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { closeAllManagers } from '../../src/nodes/config-registry';
-import { FLOW_NODE_TYPES, NODE_TYPES } from '../../src/nodes/node-types';
+import { closeAllConfigRuntimes } from '../../src/runtime/config/config-registry';
+import { FLOW_NODE_TYPES, NODE_TYPES } from '../../src/nodes';
 import { type FlowNode, helper, lastStatus, NODES } from './support';
 
 const EXAMPLES = join(__dirname, '../../examples');
@@ -38,7 +38,7 @@ describe('examples', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => {
     await helper.unload();
-    await closeAllManagers();
+    await closeAllConfigRuntimes();
   });
 
   it('are the eight documented flows', () => {

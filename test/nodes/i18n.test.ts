@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REGIONS } from '../../src/nodes/editor-settings';
-import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes/node-types';
+import { REGIONS } from '../../src/runtime/editor-settings';
+import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes';
 import {
   catchToCaught,
   configNode,
@@ -28,7 +28,8 @@ import {
  * missing help as nothing at all, so both languages must stay complete and in step.
  */
 
-const SRC_DIR = join(__dirname, '../../src/nodes');
+/** The node layer: the node types and the Node-RED-aware runtime they share. */
+const NODE_LAYER_DIRS = [join(__dirname, '../../src/nodes'), join(__dirname, '../../src/runtime')];
 const NODES_DIR = join(__dirname, '../../nodes');
 const EDITOR_SCRIPT = join(__dirname, '../../resources/aqara-editor.js');
 const LOCALES_DIR = join(NODES_DIR, 'locales');
@@ -52,13 +53,8 @@ const KEPT_AS_IS = new Set([
 
 type Catalog = { [key: string]: string | Catalog };
 
-/** Node types whose catalogs already live in the top-level nodes/locales of the target layout. */
-const MOVED_TYPES = ['aqara-device-get', 'aqara-device-out', 'aqara-device-in'];
-const MOVED_LOCALES_DIR = join(__dirname, '../../nodes/locales');
-
 function readCatalog(lang: string, type: string): Catalog {
-  const dir = MOVED_TYPES.includes(type) ? MOVED_LOCALES_DIR : LOCALES_DIR;
-  return JSON.parse(readFileSync(join(dir, lang, `${type}.json`), 'utf8')) as Catalog;
+  return JSON.parse(readFileSync(join(LOCALES_DIR, lang, `${type}.json`), 'utf8')) as Catalog;
 }
 
 /** Every leaf as `a.b.c` -> value; a leaf that is not a string is reported as such. */
@@ -79,13 +75,24 @@ function placeholders(text: string): string[] {
   return [...text.matchAll(/__(\w+?)__/g)].map((match) => match[1]).sort();
 }
 
-/** A file of the node layer: TypeScript from src/nodes, the editor's .html from nodes/. */
+/** The node layer's TypeScript by base name (base names are unique: the layout test checks it). */
+const TS_PATHS = new Map(
+  NODE_LAYER_DIRS.flatMap((dir) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => [basename(file), join(dir, file)] as const),
+  ),
+);
+
+/** A file of the node layer: TypeScript from src/nodes and src/runtime, the editor's .html from nodes/. */
 function source(file: string): string {
   if (file === 'aqara-editor.js') return readFileSync(EDITOR_SCRIPT, 'utf8');
-  return readFileSync(join(file.endsWith('.ts') ? SRC_DIR : NODES_DIR, file), 'utf8');
+  const path = file.endsWith('.ts') ? TS_PATHS.get(file) : join(NODES_DIR, file);
+  assert.ok(path, `${file} is not in the node layer`);
+  return readFileSync(path, 'utf8');
 }
 
-const TS_FILES = readdirSync(SRC_DIR).filter((file) => file.endsWith('.ts'));
+const TS_FILES = [...TS_PATHS.keys()];
 const HTML_FILES = readdirSync(NODES_DIR).filter((file) => file.endsWith('.html'));
 /** The editor's code: each dialog and the script they share. */
 const EDITOR_FILES = [...HTML_FILES, 'aqara-editor.js'];
@@ -96,7 +103,7 @@ const EDITOR_FILES = [...HTML_FILES, 'aqara-editor.js'];
  */
 function catalogHas(lang: string, key: string): boolean {
   const type = key.split('.')[0];
-  if (!(TYPES as readonly string[]).includes(type) && !MOVED_TYPES.includes(type)) return false;
+  if (!(TYPES as readonly string[]).includes(type)) return false;
   return typeof flatten(readCatalog(lang, type)).get(key) === 'string';
 }
 
@@ -162,7 +169,7 @@ describe('every message key the code uses is in the catalogs', () => {
   /** Literal keys of t('…'), RED._('…') and node._('…'), including calls spread over lines. */
   const CALL = /(?:\bt|\bRED\._|\bnode\._|\bthis\._)\(\s*(['`])([^'`]*)\1/g;
 
-  it('src/nodes/*.ts: literal keys exist, dynamic ones cover every value they can take', () => {
+  it('src/nodes and src/runtime: literal keys exist, dynamic ones cover every value they can take', () => {
     const used = new Set<string>();
     for (const file of TS_FILES) {
       const text = source(file);

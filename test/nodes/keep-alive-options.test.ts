@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
-import { buildManagerSpec } from '../../src/nodes/config-spec';
-import { managerOf } from '../../src/nodes/config-registry';
+import { buildManagerSpec } from '../../src/runtime/config/config-spec';
+import { managerOf } from '../../src/runtime/config/config-registry';
 import {
   APP,
   credentials,

@@ -1,6 +1,6 @@
 /**
  * The parts of node-red-node-test-helper (plain JavaScript, no typings) that the node tests use.
- * Written by hand, like src/nodes/types.ts, rather than adding @types packages for sinon and supertest.
+ * Written by hand, like src/runtime/node-red-api.ts, rather than adding @types packages for sinon and supertest.
  */
 declare module 'node-red-node-test-helper' {
   /** A node module as Node-RED loads it: `module.exports = function (RED) {...}`. */

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 
 import { SWITCH_DID } from '../../simulator/devices';
-import { EventJournal } from '../../src/lib/tokens/event-journal';
-import { handOverActive } from '../../src/nodes/hand-over';
-import { findPushHub, resetPushHubs } from '../../src/nodes/push-hub';
+import { PushJournal } from '../../src/lib/push/push-journal';
+import { handOverActive } from '../../src/runtime/push/hand-over';
+import { findConfigRuntime } from '../../src/runtime/config/config-registry';
 import {
   APP,
   configNode,
@@ -22,6 +22,7 @@ import {
   type Harness,
   serveHttpNode,
   stopHttpNode,
+  forgetRuntimes,
 } from './support';
 
 /**
@@ -42,7 +43,7 @@ const hooks = runtimeHooks as Hooks;
 afterEach(async () => {
   hooks.remove('*.aqaraTestHold');
   await stopHttpNode();
-  resetPushHubs();
+  await forgetRuntimes();
 });
 
 function flow(
@@ -72,7 +73,11 @@ async function start(h: Harness, wires: string[][]): Promise<void> {
   await helper.load(NODES_WITH_HTTP_NODE, flow(h, wires), CREDS);
   const base = await serveHttpNode();
   await waitFor(() => h.sim.push.isSubscribed(SWITCH_DID, '4.1.85'), 'the subscription', 10_000);
-  await waitFor(() => (findPushHub('cfg')?.listenerCount ?? 0) > 0, 'the device watch listening', 10_000);
+  await waitFor(
+    () => (findConfigRuntime('cfg')?.existingPushHub?.listenerCount ?? 0) > 0,
+    'the device watch listening',
+    10_000,
+  );
   h.sim.push.setTarget(`${base}/aqara/push/cfg/${SECRET}`);
 }
 
@@ -101,7 +106,7 @@ function collect(id: string): unknown[] {
   return seen;
 }
 
-const pending = (h: Harness): number => EventJournal.open(h.dbPath).pending('cfg').length;
+const pending = (h: Harness): number => PushJournal.open(h.dbPath).pending('cfg').length;
 
 async function push(h: Harness, value: string): Promise<void> {
   const [delivery] = await h.sim.push.report([
@@ -123,11 +128,11 @@ describe('push hand-over to the next node', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(out.length, 0);
     assert.equal(pending(h), 1, 'a push not yet received is still pending in the journal');
-    assert.equal(findPushHub('cfg')?.inFlightCount, 1);
+    assert.equal(findConfigRuntime('cfg')?.existingPushHub?.inFlightCount, 1);
     gate.release();
     await waitFor(() => out.length === 1, 'the message received');
     assert.equal(pending(h), 0, 'marked emitted in the turn the next node received it');
-    assert.equal(findPushHub('cfg')?.inFlightCount, 0);
+    assert.equal(findConfigRuntime('cfg')?.existingPushHub?.inFlightCount, 0);
   });
 
   it('a device-in node with no wires marks the push at once; no hook is left once every node is gone', async () => {
@@ -135,7 +140,7 @@ describe('push hand-over to the next node', () => {
     assert.equal(hooks.has(`preDeliver.${HOOK_LABEL}`), true, 'registered while a device-in listens');
     await push(h, '1');
     await waitFor(() => pending(h) === 0, 'the push marked emitted');
-    assert.equal(findPushHub('cfg')?.inFlightCount, 0);
+    assert.equal(findConfigRuntime('cfg')?.existingPushHub?.inFlightCount, 0);
     await helper.unload();
     await waitFor(() => !handOverActive(), 'the hooks removed');
     assert.equal(hooks.has(`preDeliver.${HOOK_LABEL}`), false);

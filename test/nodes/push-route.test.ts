@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 
-import type { PushMessage } from '../../src/lib/aqara/intents/push';
+import type { PushMessage } from '../../src/lib/push/push-body';
 import { openIdFor } from '../../simulator/state';
-import { EventJournal } from '../../src/lib/tokens/event-journal';
-import { pushHubFor, resetPushHubs } from '../../src/nodes/push-hub';
+import { PushJournal } from '../../src/lib/push/push-journal';
+import { configRuntime } from '../../src/runtime/config/config-registry';
 import {
   APP,
   configNode,
@@ -19,6 +19,7 @@ import {
   type Harness,
   serveHttpNode,
   stopHttpNode,
+  forgetRuntimes,
 } from './support';
 
 const SECRET = 'A'.repeat(20) + 'b-c_d' + 'E'.repeat(18);
@@ -42,13 +43,14 @@ async function deploy(
 
 afterEach(async () => {
   await stopHttpNode();
-  resetPushHubs();
+  await forgetRuntimes();
 });
-after(() => resetPushHubs());
 
 function heard(): PushMessage[] {
   const messages: PushMessage[] = [];
-  pushHubFor('cfg').listen((message) => messages.push(message));
+  configRuntime('cfg')
+    .pushHub()
+    .listen((message) => messages.push(message));
   return messages;
 }
 
@@ -115,7 +117,7 @@ describe('push endpoint', () => {
     assert.equal(message.kind === 'report' && message.reports[0].value, '1');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(messages.length, 1);
-    assert.deepEqual(EventJournal.open(h.dbPath).pending('cfg'), []);
+    assert.deepEqual(PushJournal.open(h.dbPath).pending('cfg'), []);
     await h.sim.push.event('subdevice_offline', { did: DOOR });
     await waitFor(() => messages.length === 2, 'the event reaching the listener');
     assert.equal(messages[1].kind === 'event' && messages[1].eventType, 'subdevice_offline');
@@ -164,7 +166,7 @@ describe('push endpoint', () => {
       sign: '0'.repeat(32),
     });
     assert.equal(bad.status, 401);
-    assert.equal(EventJournal.open(h.dbPath).count('cfg'), 0);
+    assert.equal(PushJournal.open(h.dbPath).count('cfg'), 0);
     assert.deepEqual(await heardBeforeSentinel(url, messages), []);
     assert.match(loggedText(), /signature does not match/);
     assert.doesNotMatch(loggedText(), /B0DY/);
@@ -252,7 +254,7 @@ describe('push endpoint', () => {
       ]);
     }
     assert.deepEqual(Object.fromEntries(statuses), { 400: 1000, 404: 250, 401: 250 });
-    assert.equal(EventJournal.open(h.dbPath).count('cfg'), 0);
+    assert.equal(PushJournal.open(h.dbPath).count('cfg'), 0);
     assert.deepEqual(await heardBeforeSentinel(good, messages), []);
     assert.doesNotMatch(loggedText(), /H0STILE/);
     assert.ok(helper.log().args.length < 50, `${helper.log().args.length} log lines`);

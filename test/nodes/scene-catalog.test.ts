@@ -8,9 +8,9 @@ import {
   DEFAULT_SCENES,
 } from '../../simulator/server';
 import type { SimulatorPosition, SimulatorScene } from '../../simulator/server';
-import { registerAdminRoutes } from '../../src/nodes/admin-routes';
+import { registerRoutes } from '../../src/runtime/routes';
 import { CATALOG_PAGE_SIZE } from '../../src/lib/aqara/intents/scenes';
-import type { NodeAPI } from '../../src/nodes/types';
+import type { NodeAPI } from '../../src/runtime/node-red-api';
 import { assertNoSecrets } from '../helpers/secrets';
 import {
   configNode,
@@ -240,7 +240,7 @@ describe('scene route registration', () => {
       post: (path: string) => routes.push([`POST ${path}`, pending]),
       use: () => undefined,
     };
-    registerAdminRoutes({
+    registerRoutes({
       httpAdmin: app,
       auth: {
         // Called while the route's arguments are evaluated, i.e. just before get/post records it.

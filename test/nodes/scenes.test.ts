@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { looksLikeSceneId } from '../../src/lib/aqara/intents/scenes';
-import { readSceneMap, resolveScene, SceneChoiceError } from '../../src/nodes/scenes';
+import { readSceneMap, resolveScene, SceneChoiceError } from '../../src/runtime/config/scene-choice';
 
 const t = (key: string, subs?: Record<string, string | number>): string =>
   `${key} ${JSON.stringify(subs ?? {})}`;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import { stoppingForDeploy, watchStopReason } from '../../src/nodes/stop-reason';
-import type { RuntimeEvents } from '../../src/nodes/types';
+import { stoppingForDeploy, watchStopReason } from '../../src/runtime/stop-reason';
+import type { RuntimeEvents } from '../../src/runtime/node-red-api';
 
 /** The diff Node-RED's flowUtil.diffConfigs returns for a deploy (it always has globalConfigChanged). */
 const DEPLOY_DIFF = {

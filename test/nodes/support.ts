@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
 import helper from 'node-red-node-test-helper';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
-import { NODE_TYPES } from '../../src/nodes/node-types';
-import { closeAllManagers } from '../../src/nodes/config-registry';
+import { NODE_TYPES } from '../../src/nodes';
+import { closeAllConfigRuntimes } from '../../src/runtime/config/config-registry';
+import { resetHandOver } from '../../src/runtime/push/hand-over';
 import { TokenStore } from '../../src/lib/tokens/store';
 
 helper.init(require.resolve('node-red'));
@@ -126,6 +127,15 @@ export interface Harness {
   dbPath: string;
 }
 
+/**
+ * As a process restart would: every config's runtime (managers, push hubs, device watches) and the
+ * hand-over hooks are forgotten; what is durable (tokens, the push journal) stays.
+ */
+export async function forgetRuntimes(): Promise<void> {
+  await closeAllConfigRuntimes();
+  resetHandOver();
+}
+
 export async function startHarness(sim = new AqaraSimulator()): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'aqara-nodes-'));
   const dbPath = join(dir, 'tokens.db');
@@ -137,7 +147,7 @@ export async function startHarness(sim = new AqaraSimulator()): Promise<Harness>
 export async function stopHarness(h: Harness): Promise<void> {
   await helper.unload();
   // Managers close once idle; stopping the simulator ends any request a test left hanging.
-  const closing = closeAllManagers();
+  const closing = closeAllConfigRuntimes();
   await h.sim.stop();
   await closing;
   rmSync(h.dir, { recursive: true, force: true });

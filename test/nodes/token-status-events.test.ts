@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, it } from 'node:test';
 import { TokenStore } from '../../src/lib/tokens/store';
-import type { AqaraConfigNode } from '../../src/nodes/config-node';
-import { managerOf } from '../../src/nodes/config-registry';
+import type { AqaraConfigNode } from '../../src/runtime/config/config-node';
+import { managerOf } from '../../src/runtime/config/config-registry';
 import {
   APP,
   credentials,

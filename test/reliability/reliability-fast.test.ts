@@ -1,166 +1,143 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { chooseSeed } from '../../tools/reliability/lib/prng';
-import { FAST } from '../../tools/reliability/presets';
-import { renderReport, type SuiteResults } from '../../tools/reliability/report';
-import { runAdminFuzzScenario } from '../../tools/reliability/scenarios/admin-fuzz';
-import { runCloudFaultScenario } from '../../tools/reliability/scenarios/cloud-faults';
-import { runCrashScenario } from '../../tools/reliability/scenarios/crash';
-import { runDbFaultScenario } from '../../tools/reliability/scenarios/db-faults';
-import { runProcessesScenario } from '../../tools/reliability/scenarios/processes';
-import { runPushCrashScenario } from '../../tools/reliability/scenarios/push-crash';
-import { runSecretLeakScenario } from '../../tools/reliability/scenarios/secret-leak';
+import { before, describe, it } from 'node:test';
+import { count, type FastRun, outcomeOf, rows, runFastReliability } from '../helpers/reliability-runner';
 
 /**
- * The reliability scenarios of `npm run test:reliability` at small counts, with the same assertions
- * (each scenario returns its broken promises as violations). A fixed seed keeps `npm test` repeatable;
- * RELIABILITY_SEED overrides it.
+ * The reliability scenarios of `npm run test:reliability` at small counts (its FAST preset), run
+ * through the runner's command line, with the same assertions (each scenario returns its broken
+ * promises as violations). A fixed seed keeps `npm test` repeatable; RELIABILITY_SEED overrides it.
  */
-const SEED = chooseSeed(process.env.RELIABILITY_SEED ?? '1127');
-const results: SuiteResults = { processes: [], aborted: [] };
+const SEED = process.env.RELIABILITY_SEED ?? '1127';
+const SCENARIOS = ['crash', 'processes', 'cloud', 'db', 'fuzz', 'leak', 'push'];
+/** FAST's counts (tools/reliability/presets.ts), which the figures must show were really run. */
+const FAST_CRASH_KILLS = 20;
+const FAST_PROCESS_COUNTS = [2, 4];
+const FAST_FUZZ_REQUESTS = 600;
+const FAST_PUSH_KILLS = 3;
 
 describe(`reliability, fast subset (seed ${SEED})`, { concurrency: false }, () => {
-  it(
-    'crash: SIGKILL during rotation loses a token only inside the receive-commit window',
-    { timeout: 120_000 },
+  let run: FastRun;
+
+  before(
     async () => {
-      const outcome = await runCrashScenario({ ...FAST.crash, seed: SEED });
-      results.crash = outcome;
-      assert.deepEqual(outcome.violations, []);
-      const f = outcome.figures;
-      assert.equal(f.kills, FAST.crash.kills);
-      assert.ok(f.rotations >= f.kills / 2, `only ${f.rotations} rotations committed`);
-      assert.equal(f.losses, f.lossesInsideWindow, 'every loss is explained by a kill inside the window');
-      assert.equal(
-        f.restartsFoundValidToken,
-        f.restartsChecked,
-        'every new process found a token the simulator accepts',
-      );
-      assert.ok(f.windowP50Ms !== undefined && f.windowP99Ms !== undefined, 'the window was measured');
+      run = await runFastReliability(SCENARIOS, SEED);
     },
+    { timeout: 600_000 },
   );
 
-  for (const options of FAST.processes) {
-    it(
-      `${options.processes} processes + CLI on one database: every refresh token sent once, no refusals`,
-      { timeout: 120_000 },
-      async () => {
-        const outcome = await runProcessesScenario(options);
-        results.processes.push(outcome);
-        assert.deepEqual(outcome.violations, []);
-        const f = outcome.figures;
-        assert.equal(f.rotations, f.refreshes);
-        assert.equal(f.tokensSentTwice, 0);
-        assert.equal(f.authorizationFailures, 0);
-        assert.equal(f.failedRuns + f.cliFailures, 0);
-        assert.ok(f.cliRuns > 0 && f.revocations > 0 && f.sceneRuns > 0);
-        assert.equal(f.finalTokenValid, true);
-      },
+  it('the runner finished every scenario and exits 0', () => {
+    assert.deepEqual(run.results.aborted, [], run.output);
+    assert.equal(run.exitCode, 0, run.output);
+  });
+
+  it('crash: SIGKILL during rotation loses a token only inside the receive-commit window', () => {
+    const outcome = outcomeOf(run, 'crash');
+    assert.deepEqual(outcome.violations, []);
+    assert.equal(count(outcome, 'kills'), FAST_CRASH_KILLS);
+    // Each kill came after its child's first refresh was sent: that refresh was in flight, or it
+    // (and perhaps more) was committed.
+    assert.ok(
+      count(outcome, 'rotations') + count(outcome, 'killsWithRefreshInFlight') >= FAST_CRASH_KILLS,
+      'every kill landed in the refresh loop',
     );
-  }
+    assert.ok(count(outcome, 'rotations') > 0, 'rotations committed');
+    assert.equal(
+      count(outcome, 'losses'),
+      count(outcome, 'lossesInsideWindow'),
+      'every loss is explained by a kill inside the window',
+    );
+    assert.equal(
+      count(outcome, 'restartsFoundValidToken'),
+      count(outcome, 'restartsChecked'),
+      'every new process found a token the simulator accepts',
+    );
+    assert.ok(
+      typeof outcome.figures.windowP50Ms === 'number' && typeof outcome.figures.windowP99Ms === 'number',
+      'the window was measured',
+    );
+  });
 
-  it(
-    'cloud faults: every run succeeds or fails clearly; the token survives unless the answer was lost',
-    { timeout: 120_000 },
-    async () => {
-      const outcome = await runCloudFaultScenario(FAST.cloudFaults);
-      results.cloudFaults = outcome;
+  it('N processes + CLI on one database: every refresh token sent once, no refusals', () => {
+    assert.deepEqual(
+      run.results.processes.map((outcome) => count(outcome, 'processes')),
+      FAST_PROCESS_COUNTS,
+    );
+    for (const outcome of run.results.processes) {
       assert.deepEqual(outcome.violations, []);
-      for (const row of outcome.figures.rows) {
-        assert.equal(row.failedUnclear, 0, `${row.fault} on ${row.target}`);
-        if (row.lostAnswerCase)
-          assert.equal(row.reportedLost, row.runs, `${row.fault} on ${row.target} said the answer was lost`);
-        else
-          assert.equal(row.tokenValidAfter, row.runs, `${row.fault} on ${row.target} kept the token valid`);
-      }
-    },
-  );
+      assert.equal(count(outcome, 'rotations'), count(outcome, 'refreshes'));
+      assert.equal(count(outcome, 'tokensSentTwice'), 0);
+      assert.equal(count(outcome, 'authorizationFailures'), 0);
+      assert.equal(count(outcome, 'failedRuns') + count(outcome, 'cliFailures'), 0);
+      assert.ok(count(outcome, 'cliRuns') > 0 && count(outcome, 'revocations') > 0);
+      assert.ok(count(outcome, 'sceneRuns') > 0);
+      assert.equal(outcome.figures.finalTokenValid, true);
+    }
+  });
 
-  it(
-    'database faults: loud error, no crash, token kept in memory and written once the fault clears',
-    { timeout: 120_000 },
-    async () => {
-      const outcome = await runDbFaultScenario(FAST.dbFaults);
-      results.dbFaults = outcome;
-      assert.deepEqual(outcome.violations, []);
-      for (const row of outcome.figures.rows.filter((candidate) => !candidate.skipped)) {
-        const name = `${row.fault} ${row.moment}`;
-        assert.equal(row.crashed, false, `${name}: no crash`);
-        assert.equal(row.tokenValidAfter, true, `${name}: valid token afterwards`);
-        assert.equal(row.runAfterClear, 'ok', `${name}: runs work again`);
-      }
-    },
-  );
+  it('cloud faults: every run succeeds or fails clearly; the token survives unless the answer was lost', () => {
+    const outcome = outcomeOf(run, 'cloudFaults');
+    assert.deepEqual(outcome.violations, []);
+    for (const row of rows(outcome)) {
+      const name = `${String(row.fault)} on ${String(row.target)}`;
+      assert.equal(row.failedUnclear, 0, name);
+      if (row.lostAnswerCase) assert.equal(row.reportedLost, row.runs, `${name} said the answer was lost`);
+      else assert.equal(row.tokenValidAfter, row.runs, `${name} kept the token valid`);
+    }
+  });
 
-  it(
-    'hostile admin input: only 4xx JSON answers (200 for valid ones), no 5xx, victim token unchanged',
-    { timeout: 120_000 },
-    async () => {
-      const outcome = await runAdminFuzzScenario({ ...FAST.adminFuzz, seed: SEED });
-      results.adminFuzz = outcome;
-      assert.deepEqual(outcome.violations, []);
-      assert.equal(outcome.figures.requests, FAST.adminFuzz.requests);
-      assert.equal(outcome.figures.victimTokenUnchanged, true);
-      assert.equal(outcome.figures.nodeRedAlive, true);
-      for (const row of outcome.figures.rows) {
-        assert.equal(
-          row.serverErrors + row.notJson4xx + row.wrongStatus + row.transportErrors,
-          0,
-          row.category,
-        );
-      }
-    },
-  );
+  it('database faults: loud error, no crash, token kept in memory and written once the fault clears', () => {
+    const outcome = outcomeOf(run, 'dbFaults');
+    assert.deepEqual(outcome.violations, []);
+    for (const row of rows(outcome).filter((candidate) => !candidate.skipped)) {
+      const name = `${String(row.fault)} ${String(row.moment)}`;
+      assert.equal(row.crashed, false, `${name}: no crash`);
+      assert.equal(row.tokenValidAfter, true, `${name}: valid token afterwards`);
+      assert.equal(row.runAfterClear, 'ok', `${name}: runs work again`);
+    }
+  });
 
-  it(
-    'secret leakage: no app key or access token in logs, statuses, errors, files or the database',
-    { timeout: 120_000 },
-    async () => {
-      const outcome = await runSecretLeakScenario();
-      results.secretLeak = outcome;
-      assert.deepEqual(outcome.violations, []);
-      assert.ok(outcome.figures.rows.length >= 7, 'every place was searched');
-      assert.equal(
-        outcome.figures.rows.reduce((sum, row) => sum + row.hits, 0),
-        0,
+  it('hostile admin input: only 4xx JSON answers (200 for valid ones), no 5xx, victim token unchanged', () => {
+    const outcome = outcomeOf(run, 'adminFuzz');
+    assert.deepEqual(outcome.violations, []);
+    assert.equal(count(outcome, 'requests'), FAST_FUZZ_REQUESTS);
+    assert.equal(outcome.figures.victimTokenUnchanged, true);
+    assert.equal(outcome.figures.nodeRedAlive, true);
+    for (const row of rows(outcome)) {
+      const failures = ['serverErrors', 'notJson4xx', 'wrongStatus', 'transportErrors'].map((name) =>
+        Number(row[name]),
       );
-      assert.equal(outcome.figures.credentialsEncrypted, true);
-    },
-  );
+      assert.deepEqual(failures, [0, 0, 0, 0], String(row.category));
+    }
+  });
 
-  it(
-    'SIGKILL during push bursts: no push reaches the flow twice; a lost one was handed over, never left pending',
-    { timeout: 120_000 },
-    async () => {
-      const outcome = await runPushCrashScenario({ ...FAST.pushCrash, seed: SEED });
-      results.pushCrash = outcome;
-      const f = outcome.figures;
-      assert.equal(f.kills, FAST.pushCrash.kills);
-      assert.ok(f.acknowledged > 0, 'some pushes were acknowledged');
-      assert.equal(f.emittedTwice, 0, 'no push emitted twice');
-      // Known and reported in docs/reliability.md: the journal marks a slice emitted when it is handed
-      // to node.send, and Node-RED delivers to the next node a turn later, so a kill in between loses
-      // up to that slice. Anything else (a push left pending or never journaled) would be a new fault.
-      assert.equal(
-        f.lostPending + f.lostNotJournaled,
-        0,
-        'every acknowledged push was journaled and drained',
-      );
-      assert.equal(f.lost, f.lostMarkedEmitted);
-    },
-  );
+  it('secret leakage: no app key or access token in logs, statuses, errors, files or the database', () => {
+    const outcome = outcomeOf(run, 'secretLeak');
+    assert.deepEqual(outcome.violations, []);
+    const places = rows(outcome);
+    assert.ok(places.length >= 7, 'every place was searched');
+    assert.equal(
+      places.reduce((sum, row) => sum + Number(row.hits), 0),
+      0,
+    );
+    assert.equal(outcome.figures.credentialsEncrypted, true);
+  });
+
+  it('SIGKILL during push bursts: no push reaches the flow twice; a lost one was handed over, never left pending', () => {
+    const outcome = outcomeOf(run, 'pushCrash');
+    assert.equal(count(outcome, 'kills'), FAST_PUSH_KILLS);
+    assert.ok(count(outcome, 'acknowledged') > 0, 'some pushes were acknowledged');
+    assert.equal(count(outcome, 'emittedTwice'), 0, 'no push emitted twice');
+    // A push is marked emitted once the next node received it (hand-over.ts); anything left pending
+    // or never journaled would be a new fault.
+    assert.equal(
+      count(outcome, 'lostPending') + count(outcome, 'lostNotJournaled'),
+      0,
+      'every acknowledged push was journaled and drained',
+    );
+    assert.equal(count(outcome, 'lost'), count(outcome, 'lostMarkedEmitted'));
+  });
 
   it('the report renders every section from the figures', () => {
-    const report = renderReport(results, {
-      startedAt: new Date(),
-      durationMs: 1000,
-      seed: SEED,
-      preset: 'FAST',
-      commit: 'test',
-      node: process.version,
-      cpus: 2,
-      platform: 'test',
-    });
     for (const heading of [
       '## Summary',
       '## Crash',
@@ -172,7 +149,7 @@ describe(`reliability, fast subset (seed ${SEED})`, { concurrency: false }, () =
       '## SIGKILL during push bursts',
       '## Violations',
     ]) {
-      assert.ok(report.includes(heading), heading);
+      assert.ok(run.report.includes(heading), heading);
     }
   });
 });

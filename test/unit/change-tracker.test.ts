@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ChangeTracker, type Observation } from '../../src/lib/events/change-tracker';
+import { ChangeTracker, type Observation } from '../../src/lib/push/change-tracker';
 
 const at = (raw: string, time: number | null, source: Observation['source']): Observation => ({
   did: 'lumi.door',

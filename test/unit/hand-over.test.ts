@@ -6,9 +6,9 @@ import {
   handOverActive,
   resetHandOver,
   retainHandOver,
-  useRuntime,
+  armHandOver,
   type HandOverOutcome,
-} from '../../src/nodes/hand-over';
+} from '../../src/runtime/push/hand-over';
 
 /** Node-RED's hooks as far as the hand-over uses them: a registry of one-argument callbacks. */
 function fakeRuntime(nodes: Record<string, object> = {}) {
@@ -34,7 +34,7 @@ function fakeRuntime(nodes: Record<string, object> = {}) {
 afterEach(() => resetHandOver());
 
 test('without RED.hooks the listeners run and the push counts as delivered at once', () => {
-  useRuntime({ nodes: { getNode: () => null } });
+  armHandOver({ nodes: { getNode: () => null } });
   const release = retainHandOver();
   let ran = false;
   assert.equal(
@@ -52,7 +52,7 @@ test('without RED.hooks the listeners run and the push counts as delivered at on
 test('delivered once every message announced in the scope was received; hooks go once all settled', () => {
   const next = { id: 'next' };
   const red = fakeRuntime({ next });
-  useRuntime(red);
+  armHandOver(red);
   const release = retainHandOver();
   assert.deepEqual(red.registered().sort(), [
     'postReceive.metronAqaraPushHandOver',
@@ -85,7 +85,7 @@ test('delivered once every message announced in the scope was received; hooks go
 });
 
 test('nothing sent in the scope: delivered at once', () => {
-  useRuntime(fakeRuntime());
+  armHandOver(fakeRuntime());
   const release = retainHandOver();
   assert.equal(
     handOver(
@@ -99,7 +99,7 @@ test('nothing sent in the scope: delivered at once', () => {
 
 test('a message reaching a closed node with no replacement: stale, so the push is sent again', () => {
   const red = fakeRuntime({});
-  useRuntime(red);
+  armHandOver(red);
   const release = retainHandOver();
   const msg = {};
   const outcomes: HandOverOutcome[] = [];

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { NODE_TYPES } from '../../src/nodes/node-types';
+import { NODE_TYPES } from '../../src/nodes';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -11,7 +11,7 @@ import { AqaraSimulator, DEFAULT_SCENES } from '../../simulator/server';
 import { AqaraClient } from '../../src/lib/aqara/client';
 import { AqaraError } from '../../src/lib/aqara/errors';
 import { MAX_SOCKETS_PER_HOST, proxyFor } from '../../src/lib/aqara/transport';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 const SCENE_ID = DEFAULT_SCENES[0].sceneId;
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { AqaraSimulator, API_PATH, type SimulatorOptions } from '../../simulator/server';
 import { simHeaders } from '../helpers/sim-sign';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 /*
  * Whether Aqara kills the previous access token when it refreshes is not documented, so the

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { defaultTokenDbPath, newLeaseOwner, TokenStore, TokenStoreError } from '../../src/lib/tokens/store';
-import { makeTempDir } from '../helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 
 describe('token store', () => {
   let temp: ReturnType<typeof makeTempDir>;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { max, median, min } from './stats';
+import { max, median, min } from './medians';
 
 /**
  * Candidate against baseline, both measured in the same process minutes apart, so that the machine,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { DIST_DIR } from './paths';
+import { DIST_DIR } from './bench-paths';
 
 /**
  * The package as it ships: the benchmarks time the JavaScript `npm run build` just wrote to dist/,
@@ -13,7 +13,7 @@ type ClientModule = typeof import('../../src/lib/aqara/client');
 type ManagerModule = typeof import('../../src/lib/tokens/manager');
 type StoreModule = typeof import('../../src/lib/tokens/store');
 type ScenesModule = typeof import('../../src/lib/aqara/intents/scenes');
-type DevicesModule = typeof import('../../src/lib/aqara/intents/devices');
+type DevicesModule = typeof import('../../src/lib/aqara/intents/device-service');
 type PollModule = typeof import('../../src/lib/aqara/intents/resource-poll');
 
 const loadFromDist = createRequire(join(DIST_DIR, 'index.js'));
@@ -39,7 +39,7 @@ export function loadCompiledPackage(): CompiledPackage {
   const { TokenManager } = load<ManagerModule>('lib/tokens/manager.js');
   const { TokenStore } = load<StoreModule>('lib/tokens/store.js');
   const { runScene } = load<ScenesModule>('lib/aqara/intents/scenes.js');
-  const { DeviceService } = load<DevicesModule>('lib/aqara/intents/devices.js');
+  const { DeviceService } = load<DevicesModule>('lib/aqara/intents/device-service.js');
   const { ResourcePoller } = load<PollModule>('lib/aqara/intents/resource-poll.js');
   return { AqaraClient, TokenManager, TokenStore, runScene, DeviceService, ResourcePoller };
 }

@@ -3,7 +3,7 @@ import { AqaraSimulator, DEFAULT_POSITION_ID } from '../../simulator/server';
 import type { SimulatorApp } from '../../simulator/server';
 import type { TokenManager } from '../../src/lib/tokens/manager';
 import type { TokenStore } from '../../src/lib/tokens/store';
-import { makeTempDir } from '../../test/helpers/temp-dir';
+import { makeTempDir } from '../../support/temp-dir';
 import { BareAqaraPoster } from './baseline-client';
 import { loadCompiledPackage, type CompiledPackage } from './compiled';
 import { withListenBacklog } from './listen-backlog';

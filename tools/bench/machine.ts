@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './paths';
+import { REPO_ROOT } from './bench-paths';
 
 /** What the figures were measured on: ratios travel between machines better than times, but not perfectly. */
 export interface MachineDescription {

@@ -1,6 +1,6 @@
 import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
 import type { SimulatorApp, SimulatorScene } from '../../simulator/server';
-import { TOKEN_DB_FILE } from './paths';
+import { TOKEN_DB_FILE } from './demo-paths';
 
 /**
  * The demo flow: one aqara-config aimed at the local simulator, a row per TV scene

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { AqaraSimulator } from '../../simulator/server';
 import { TokenStore } from '../../src/lib/tokens/store';
 import type { NodeRedAdmin } from './admin-client';
-import { TOKEN_DB_FILE } from './paths';
+import { TOKEN_DB_FILE } from './demo-paths';
 
 /**
  * Makes sure the demo config holds a refresh token the simulator accepts, so the first click works.

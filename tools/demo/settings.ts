@@ -1,5 +1,5 @@
-import type { NodeRedSettings } from '../lib/node-red-process';
-import { REPO_ROOT, TOKEN_DB_FILE } from './paths';
+import type { NodeRedSettings } from '../../support/node-red-process';
+import { REPO_ROOT, TOKEN_DB_FILE } from './demo-paths';
 
 /**
  * The demo's settings.js, rewritten on every start: it is generated, and the repository may have moved

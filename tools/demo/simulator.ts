@@ -1,5 +1,5 @@
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES, type SimulatorScene } from '../../simulator/server';
-import { HOST, SIMULATOR_PORT, SIMULATOR_STATE_FILE } from './paths';
+import { HOST, SIMULATOR_PORT, SIMULATOR_STATE_FILE } from './demo-paths';
 
 /**
  * The demo's stand-in for Aqara's cloud. Its token ledger is persisted, so the refresh token Node-RED

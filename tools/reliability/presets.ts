@@ -12,8 +12,7 @@ import type { PushCrashOptions } from './scenarios/push-crash';
  */
 export interface Preset {
   crash: Omit<CrashOptions, 'seed'>;
-  /** Absent in FAST: test/reliability/graceful-stop.test.ts covers it in npm test. */
-  gracefulStop?: Omit<GracefulStopOptions, 'seed'>;
+  gracefulStop: Omit<GracefulStopOptions, 'seed'>;
   processes: ProcessesOptions[];
   cloudFaults: CloudFaultOptions;
   dbFaults: DbFaultOptions;
@@ -39,6 +38,7 @@ export const FULL: Preset = {
 
 export const FAST: Preset = {
   crash: { kills: 20 },
+  gracefulStop: { stops: 2 },
   processes: [
     { processes: 2, callersPerProcess: 4, durationMs: 3000, expireEveryMs: 1000, expectNoFailedRuns: true },
     { processes: 4, callersPerProcess: 4, durationMs: 3000, expireEveryMs: 1000, expectNoFailedRuns: true },

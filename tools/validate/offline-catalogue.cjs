@@ -1,5 +1,5 @@
 /**
- * Preload (`node --require`) for `node-red-dev validate` 0.1.6, which tools/validate/run.ts runs.
+ * Preload (`node --require`) for `node-red-dev validate` 0.1.6, which tools/validate/run-validate.ts runs.
  *
  * node-red-dev fetches the flow library catalogue (P08, N01) and Node-RED's packument (P06, P07) with
  * axios, and one rejected call aborts its whole run without a scorecard. The catalogue cannot be reached

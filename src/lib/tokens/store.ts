@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openDatabase } from './sqlite';
+import { openDatabase } from '../sqlite';
 import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isLeaseHolderAlive } from './lease-owner';

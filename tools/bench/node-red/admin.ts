@@ -1,4 +1,4 @@
-import type { NodeRedProcess } from '../../lib/node-red-process';
+import type { NodeRedProcess } from '../../../support/node-red-process';
 import type { FlowNode } from './flows';
 
 /** Admin and http-in calls the bench makes to a Node-RED child. They are few, so fetch is fine. */

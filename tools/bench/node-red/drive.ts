@@ -1,4 +1,4 @@
-import type { NodeRedProcess } from '../../lib/node-red-process';
+import type { NodeRedProcess } from '../../../support/node-red-process';
 import { postJson } from './admin';
 
 /** What a driver function (flows.ts) answers when every message of a start request is done. */

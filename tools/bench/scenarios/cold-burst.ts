@@ -7,7 +7,7 @@ import { count, duration, fixed, ratioWithSpread } from '../format';
 import type { Sizes } from '../options';
 import { progress } from '../progress';
 import type { ScenarioResult } from '../result';
-import { median } from '../stats';
+import { median } from '../medians';
 
 const GOAL = 1.2;
 

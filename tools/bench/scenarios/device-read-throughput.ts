@@ -15,7 +15,8 @@ import {
   type DeviceTarget,
   type FlowTarget,
 } from '../node-red/flows';
-import { startNodeRed } from '../node-red/start';
+import { startNodeRed } from '../../../support/node-red';
+import { BENCH_SETTINGS, benchInstall } from '../node-red/bench-settings';
 import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
 import { GOAL, SLICE_MESSAGES } from './node-red-throughput';
@@ -63,10 +64,12 @@ export async function deviceReadThroughput(
     scenes: [{ sceneId: BENCH_SCENE_ID, name: BENCH_SCENE_NAME, positionId: DEFAULT_POSITION_ID }],
   });
   await sim.start();
-  const node = await startNodeRed({ withPackage: true }).catch(async (error: unknown) => {
-    await sim.stop();
-    throw error;
-  });
+  const node = await startNodeRed({ ...benchInstall(true), settings: BENCH_SETTINGS }).catch(
+    async (error: unknown) => {
+      await sim.stop();
+      throw error;
+    },
+  );
   try {
     for (const [resourceId, value] of Object.entries(PINNED))
       sim.devices.setValue(SENSOR_DID, resourceId, value);

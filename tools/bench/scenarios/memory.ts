@@ -1,10 +1,10 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { makeTempDir } from '../../../test/helpers/temp-dir';
+import { makeTempDir } from '../../../support/temp-dir';
 import { BENCH_SCENE_ID, type BenchFixture } from '../fixture';
 import { count, mebibytes } from '../format';
 import type { Sizes } from '../options';
-import { REPO_ROOT } from '../paths';
+import { REPO_ROOT } from '../bench-paths';
 import { progress } from '../progress';
 import type { ScenarioResult } from '../result';
 import type { MemoryAnswer, MemoryJob } from './memory-protocol';

@@ -4,7 +4,8 @@ import { count, duration, fixed, ratioWithSpread } from '../format';
 import { deployFull, storeRefreshToken } from '../node-red/admin';
 import { sliceDriver } from '../node-red/drive';
 import { CONFIG_ID, THROUGHPUT_PATHS, throughputFlows, type FlowTarget } from '../node-red/flows';
-import { startNodeRed } from '../node-red/start';
+import { startNodeRed } from '../../../support/node-red';
+import { BENCH_SETTINGS, benchInstall } from '../node-red/bench-settings';
 import type { Sizes } from '../options';
 import type { ScenarioResult } from '../result';
 
@@ -33,7 +34,7 @@ export function flowTarget(fixture: BenchFixture): FlowTarget {
 export async function nodeRedThroughput(fixture: BenchFixture, sizes: Sizes): Promise<ScenarioResult> {
   const messages = sizes.nodeRedMessages;
   const window = sizes.nodeRedWindow;
-  const node = await startNodeRed({ withPackage: true });
+  const node = await startNodeRed({ ...benchInstall(true), settings: BENCH_SETTINGS });
   try {
     const { red } = node;
     await deployFull(red, throughputFlows(flowTarget(fixture)));

@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import type { NodeRedProcess } from '../../lib/node-red-process';
+import type { NodeRedProcess } from '../../../support/node-red-process';
 import { summarize } from '../compare';
 import { type BenchFixture } from '../fixture';
 import { count, duration, ratioWithSpread } from '../format';
 import { deployFull, getFlows, postJson, storeRefreshToken } from '../node-red/admin';
 import { CONFIG_ID, ONCE_PATHS, onceBaselineFlows, onceOursFlows, type FlowNode } from '../node-red/flows';
-import { startNodeRed, type BenchNodeRed } from '../node-red/start';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
+import { BENCH_SETTINGS, benchInstall } from '../node-red/bench-settings';
 import type { Sizes } from '../options';
 import { progress } from '../progress';
 import type { ScenarioResult } from '../result';
@@ -28,11 +29,11 @@ async function runOnce(red: NodeRedProcess, path: string, body: unknown): Promis
  */
 export async function redeploys(fixture: BenchFixture, sizes: Sizes): Promise<ScenarioResult> {
   const target = flowTarget(fixture);
-  const started: BenchNodeRed[] = [];
+  const started: NodeRedSession[] = [];
   try {
-    const ours = await startNodeRed({ withPackage: true });
+    const ours = await startNodeRed({ ...benchInstall(true), settings: BENCH_SETTINGS });
     started.push(ours);
-    const base = await startNodeRed({ withPackage: false });
+    const base = await startNodeRed({ ...benchInstall(false), settings: BENCH_SETTINGS });
     started.push(base);
 
     await deployFull(ours.red, onceOursFlows(target));

@@ -1,14 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { NodeRedProcess } from '../../lib/node-red-process';
+import { NodeRedProcess } from '../../../support/node-red-process';
 import { type BenchFixture } from '../fixture';
 import { duration, fixed } from '../format';
 import { deployFull, storeRefreshToken } from '../node-red/admin';
 import { CONFIG_ID, onceBaselineFlows, onceOursFlows } from '../node-red/flows';
-import { BENCH_SETTINGS, makeUserDir, type UserDir } from '../node-red/user-dir';
+import { prepareUserDir, type UserDir } from '../../../support/node-red';
+import { BENCH_SETTINGS, benchInstall } from '../node-red/bench-settings';
 import type { Sizes } from '../options';
 import { progress } from '../progress';
 import type { ResultRow, ScenarioResult } from '../result';
-import { median } from '../stats';
+import { median } from '../medians';
 import { flowTarget } from './node-red-throughput';
 
 const GOAL_ADDED_MS = 150;
@@ -62,7 +63,7 @@ function compare(measure: string, ours: Variant, baseline: Variant): ResultRow {
 export async function nodeRedStartup(fixture: BenchFixture, sizes: Sizes): Promise<ScenarioResult> {
   const variants: Variant[] = [];
   const add = (key: string, withPackage: boolean): Variant => {
-    const variant: Variant = { key, userDir: makeUserDir({ withPackage }), ms: [] };
+    const variant: Variant = { key, userDir: prepareUserDir(benchInstall(withPackage)), ms: [] };
     variants.push(variant);
     return variant;
   };

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AqaraSimulator, type SimulatorApp, type SimulatorOptions } from '../../../simulator/server';
 import { TokenStore } from '../../../src/lib/tokens/store';
-import { makeTempDir } from '../../../test/helpers/temp-dir';
+import { makeTempDir } from '../../../support/temp-dir';
 
 /**
  * One scenario's world: a real simulator on 127.0.0.1, a token database in a fresh temp folder, and

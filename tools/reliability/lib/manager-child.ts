@@ -2,7 +2,7 @@ import { AqaraClient, type TokenGrant } from '../../../src/lib/aqara/client';
 import type { TokenClient } from '../../../src/lib/tokens/manager';
 
 /**
- * The start-up the manager-running children (test/fixtures/reliability-*.ts) share. Their argv is
+ * The start-up the manager-running children (tools/reliability/children/*.ts) share. Their argv is
  * what Lab.childArgs() writes: dbPath baseUrl appId keyId appKey sceneId configId, then each child's
  * own arguments (`rest`).
  */

@@ -2,16 +2,11 @@ import { performance } from 'node:perf_hooks';
 import { TokenStore } from '../../../src/lib/tokens/store';
 import { type Category, type HostileRequest, hostileRequests } from '../lib/hostile-requests';
 import { startLab } from '../lib/lab';
-import {
-  adminJson,
-  configNode,
-  deployFlows,
-  httpRequest,
-  type RedSession,
-  startNodeRed,
-} from '../lib/node-red';
+import { adminJson, httpRequest } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
+import { configFlowNode } from '../../../support/flow-nodes';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
  * Hostile input on the admin routes of a real Node-RED with the package installed: thousands of
@@ -59,7 +54,7 @@ export async function runAdminFuzzScenario(
   const findings = new Findings();
   const rng = new Prng(options.seed);
   const lab = await startLab();
-  let session: RedSession | undefined;
+  let session: NodeRedSession | undefined;
   const rows = new Map<Category, AdminFuzzRow>();
   const samples: string[] = [];
   const figures: AdminFuzzFigures = {
@@ -75,9 +70,9 @@ export async function runAdminFuzzScenario(
     session = await startNodeRed();
     const app = lab.app;
     const common = { baseUrl: lab.baseUrl, appId: app.appId, keyId: app.keyId, appKey: app.appKey };
-    await deployFlows(session, [
-      configNode(VICTIM_ID, { ...common, name: 'victim' }),
-      configNode(DECOY_ID, { ...common, name: 'decoy' }),
+    await session.red.deploy([
+      configFlowNode(VICTIM_ID, { ...common, name: 'victim' }),
+      configFlowNode(DECOY_ID, { ...common, name: 'decoy' }),
     ]);
     for (const id of [VICTIM_ID, DECOY_ID]) {
       const seeded = await adminJson(session, 'POST', 'aqara/refresh-token', {
@@ -122,7 +117,7 @@ export async function runAdminFuzzScenario(
     findings.check(unexpected.length === 0, `Node-RED logged ${unexpected.length} unexpected failures`);
   } finally {
     store?.close();
-    await session?.close();
+    await session?.stop();
     await lab.close();
   }
 
@@ -173,7 +168,7 @@ type Bucket =
   'okAsExpected' | 'rejectedAsJson4xx' | 'notJson4xx' | 'wrongStatus' | 'serverErrors' | 'transportErrors';
 
 async function send(
-  session: RedSession,
+  session: NodeRedSession,
   request: HostileRequest,
 ): Promise<{ bucket: Bucket; problem?: string }> {
   let answer;

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { AqaraClient } from '../../../src/lib/aqara/client';
 import { TokenManager } from '../../../src/lib/tokens/manager';
-import { CaptureLogger } from '../../../test/helpers/capture-logger';
+import { CaptureLogger } from '../../../support/capture-logger';
 import type { SimulatorFault } from '../../../simulator/server';
-import { sleep } from '../lib/child';
+import { sleep } from '../lib/protocol-child';
 import { judgeError } from '../lib/clear-error';
 import { CONFIG_ID, REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { ProtocolChild, sleep } from '../lib/child';
+import { ProtocolChild, sleep } from '../lib/protocol-child';
 import { REFRESH_INTENT, startLab, type Lab } from '../lib/lab';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
-import { fingerprint, type ChildEvent } from '../lib/protocol';
-import { mean, percentile } from '../lib/stats';
+import { fingerprint, type ChildEvent } from '../lib/child-protocol';
+import { mean, percentile } from '../lib/percentiles';
 
 /**
  * Crash: a child rotates the token back to back and is SIGKILLed at a random moment, again and again.
@@ -76,9 +76,12 @@ export async function runCrashScenario(options: CrashOptions): Promise<ScenarioO
   try {
     lab.seedToken();
     for (let kill = 0; kill < options.kills; kill++) {
-      child = ProtocolChild.start('reliability-refresher', lab.childArgs());
+      child = ProtocolChild.start('refresher', lab.childArgs());
       await child.waitFor((event) => event.ev === 'ready', START_TIMEOUT_MS);
       const restartCheck = firstRefreshOutcome(child);
+      // The kill moment is drawn from the refresh loop, not from the child's start: on a loaded machine
+      // a start takes longer, and kills before the first refresh would test nothing.
+      await child.waitFor((event) => event.ev === 'send', START_TIMEOUT_MS);
       await sleep(rng.uniform(0, maxDelayMs));
       child.kill('SIGKILL');
       const exit = await child.exited;

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { ProtocolChild, sleep } from '../lib/child';
+import { ProtocolChild, sleep } from '../lib/protocol-child';
 import { REFRESH_INTENT, startLab, type Lab } from '../lib/lab';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { fillTokenPage, removeFiller } from '../lib/page-filler';
-import type { ChildEvent } from '../lib/protocol';
+import type { ChildEvent } from '../lib/child-protocol';
 
 /**
  * Database faults: a process running scenes through a TokenManager while its token database becomes
@@ -124,7 +124,7 @@ async function runCase(
     return row;
   }
   const child = new DbChild(
-    ProtocolChild.start('reliability-db-child', [...lab.childArgs(), String(options.busyTimeoutMs)]),
+    ProtocolChild.start('db-child', [...lab.childArgs(), String(options.busyTimeoutMs)]),
   );
   let faulted = false;
   try {
@@ -282,7 +282,7 @@ function makeFaults(lab: Lab): Fault[] {
   const lock: Fault = {
     name: 'write lock held',
     async prepare() {
-      holder = ProtocolChild.start('reliability-lock-holder', [lab.dbPath]);
+      holder = ProtocolChild.start('lock-holder', [lab.dbPath]);
       await holder.waitFor((event) => event.ev === 'ready', START_TIMEOUT_MS);
     },
     async apply() {

@@ -1,17 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { TokenStore } from '../../../src/lib/tokens/store';
-import { sleep } from '../lib/child';
+import { sleep } from '../lib/protocol-child';
 import { REFRESH_INTENT, SCENE_ID, startLab } from '../lib/lab';
-import {
-  adminJson,
-  configNode,
-  deployFlows,
-  pressInject,
-  type RedSession,
-  startNodeRed,
-} from '../lib/node-red';
+import { adminJson, pressInject } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
+import { configFlowNode } from '../../../support/flow-nodes';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
  * Graceful stop: Node-RED is stopped with SIGTERM (a restart, a service stop, a container update) while
@@ -56,13 +51,13 @@ export async function runGracefulStopScenario(
     slowestExitMs: 0,
     refreshDelayMs: `${MIN_DELAY_MS}-${MAX_DELAY_MS}`,
   };
-  let session: RedSession | undefined;
+  let session: NodeRedSession | undefined;
   try {
     for (let stop = 0; stop < options.stops; stop++) {
       session = await startNodeRed();
-      await deployFlows(session, [
+      await session.red.deploy([
         { id: TAB, type: 'tab', label: 'graceful stop' },
-        configNode(GRACEFUL_CONFIG_ID, {
+        configFlowNode(GRACEFUL_CONFIG_ID, {
           baseUrl: lab.baseUrl,
           appId: lab.app.appId,
           keyId: lab.app.keyId,
@@ -106,11 +101,11 @@ export async function runGracefulStopScenario(
       const stored = store.read(GRACEFUL_CONFIG_ID)?.refreshToken;
       store.close();
       if (stored === undefined || !lab.sim.isRefreshTokenValid(stored)) figures.losses++;
-      await session.close();
+      await session.stop();
       session = undefined;
     }
   } finally {
-    await session?.close();
+    await session?.stop();
     await lab.close();
   }
   findings.check(

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { REPO_ROOT } from '../../lib/repo';
-import { ProtocolChild } from '../lib/child';
+import { REPO_ROOT } from '../../../support/repo';
+import { ProtocolChild } from '../lib/protocol-child';
 import { CONFIG_ID, REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
-import { monotonicMs } from '../lib/protocol';
+import { monotonicMs } from '../lib/child-protocol';
 
 /**
  * Concurrent processes: N worker processes, each with many concurrent callers, plus the aqara-test CLI
@@ -93,7 +93,7 @@ export async function runProcessesScenario(
     lab.seedToken();
     const configFile = writeCliConfig(lab);
     const args = [...lab.childArgs(), String(options.callersPerProcess), String(options.durationMs)];
-    for (let i = 0; i < options.processes; i++) workers.push(ProtocolChild.start('reliability-worker', args));
+    for (let i = 0; i < options.processes; i++) workers.push(ProtocolChild.start('scene-worker', args));
     await Promise.all(
       workers.map((worker) => worker.waitFor((event) => event.ev === 'ready', START_TIMEOUT_MS)),
     );

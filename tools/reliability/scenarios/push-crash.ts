@@ -13,12 +13,13 @@ import {
   pushFlows,
 } from '../../bench/node-red/push-flows';
 import { PushSender, reportBody, sendAll } from '../../bench/push-sender';
-import { NodeRedProcess } from '../../lib/node-red-process';
-import { sleep } from '../lib/child';
-import { adminJson, deployFlows, startNodeRed, type RedSession } from '../lib/node-red';
+import { NodeRedProcess } from '../../../support/node-red-process';
+import { sleep } from '../lib/protocol-child';
+import { adminJson } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
-import { percentile } from '../lib/stats';
+import { percentile } from '../lib/percentiles';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
  * SIGKILL of a real Node-RED during bursts of pushes, again and again on the same user directory,
@@ -98,12 +99,12 @@ export async function runPushCrashScenario(
   let sequence = 0;
   const restarts: number[] = [];
   const settings = { flowFile: 'flows.json', credentialSecret: false };
-  let session: RedSession | undefined;
+  let session: NodeRedSession | undefined;
   let red: NodeRedProcess | undefined;
   try {
-    session = await startNodeRed(settings, 'aqara-reliability-push-');
+    session = await startNodeRed({ settings, prefix: 'aqara-reliability-push-' });
     const sinkFile = join(session.userDir, 'received.txt');
-    await deployFlows(session, pushFlows({ baseUrl, appId, keyId, appKey }, { sinkFile }));
+    await session.red.deploy(pushFlows({ baseUrl, appId, keyId, appKey }, { sinkFile }));
     const pasted = await adminJson(session, 'POST', 'aqara/refresh-token', {
       refresh_token: sim.issueRefreshToken(),
       config: PUSH_CONFIG_ID,
@@ -240,7 +241,7 @@ export async function runPushCrashScenario(
     findings.check(figures.emittedTwice === 0, `${figures.emittedTwice} pushes reached the flow twice`);
   } finally {
     if (red && red !== session?.red) await red.stop();
-    await session?.close();
+    await session?.stop();
     await sim.stop();
   }
   return scenarioOutcome(figures, findings, started);

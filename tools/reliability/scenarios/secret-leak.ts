@@ -2,16 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
-import {
-  adminJson,
-  configNode,
-  deployFlows,
-  httpRequest,
-  pressInject,
-  type RedSession,
-  startNodeRed,
-} from '../lib/node-red';
+import { adminJson, httpRequest, pressInject } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
+import { configFlowNode } from '../../../support/flow-nodes';
+import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
  * Secret leakage: a whole Node-RED session at log level trace - deploy, paste a token, run scenes that
@@ -90,7 +84,7 @@ function flows(lab: Lab): Record<string, unknown>[] {
   });
   return [
     { id: TAB, type: 'tab', label: 'secret leak' },
-    configNode(CONFIG_ID, {
+    configFlowNode(CONFIG_ID, {
       baseUrl: lab.baseUrl,
       appId: lab.app.appId,
       keyId: lab.app.keyId,
@@ -139,7 +133,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
   const started = performance.now();
   const findings = new Findings();
   const lab = await startLab();
-  let session: RedSession | undefined;
+  let session: NodeRedSession | undefined;
   const answers: string[] = [];
   const postedTokens: string[] = [];
   const figures: SecretLeakFigures = {
@@ -150,10 +144,12 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     sceneRunsFailed: 0,
   };
   try {
-    session = await startNodeRed({ logging: { console: { level: 'trace', metrics: false, audit: true } } });
+    session = await startNodeRed({
+      settings: { logging: { console: { level: 'trace', metrics: false, audit: true } } },
+    });
     const red = session;
     const flowDefs = flows(lab);
-    await deployFlows(red, flowDefs);
+    await red.red.deploy(flowDefs);
 
     const admin = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<number> => {
       const answer = await adminJson(red, method, path, body);
@@ -213,7 +209,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     await run(ID.injRun, 'err', 'refresh token rotated away by the lost answer');
     await paste();
     await run(ID.injRun, 'out', 'run after pasting a new token');
-    await deployFlows(red, flowDefs);
+    await red.red.deploy(flowDefs);
     await run(ID.injRun, 'out', 'run after a full redeploy');
     await admin('GET', `aqara/token-status?config=${CONFIG_ID}`);
     await pressInject(red, ID.injStatus);
@@ -314,7 +310,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     const tail = (session?.red.lines ?? []).slice(-25).join('\n').split(lab.app.appKey).join('***');
     findings.violation(`the session failed: ${(error as Error).message}\n${tail}`);
   } finally {
-    await session?.close();
+    await session?.stop();
     await lab.close();
   }
   return scenarioOutcome(figures, findings, started);
