@@ -11,6 +11,7 @@ const USAGE = `usage: node --import tsx simulator/cli.ts [options]
   --access-token-ttl SECS   access token lifetime (default 604800)
   --expires-in-format F     string | number | missing | garbage
   --no-rotate               refreshes keep the same refresh token
+  --revoke-on-refresh       a refresh kills the access token obtained with the refresh token it used
   --issue-refresh-token     print a fresh refresh token as refresh_token=<token>`;
 
 const EXPIRES_IN_FORMATS: readonly ExpiresInFormat[] = ['string', 'number', 'missing', 'garbage'];
@@ -63,6 +64,7 @@ function readOptions(argv: string[]): { options: SimulatorOptions; port: number;
       'access-token-ttl': { type: 'string' },
       'expires-in-format': { type: 'string' },
       'no-rotate': { type: 'boolean' },
+      'revoke-on-refresh': { type: 'boolean' },
       'issue-refresh-token': { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -89,6 +91,7 @@ function readOptions(argv: string[]): { options: SimulatorOptions; port: number;
     accessTokenTtlSeconds: parseNumber('--access-token-ttl', values['access-token-ttl']),
     expiresInFormat: format as ExpiresInFormat | undefined,
     rotateRefreshToken: values['no-rotate'] ? false : undefined,
+    refreshRevokesAccessToken: values['revoke-on-refresh'] ? true : undefined,
   };
   const port = parseNumber('--port', values.port) ?? 0;
   return { options, port, issue: values['issue-refresh-token'] ?? false };

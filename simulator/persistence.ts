@@ -18,6 +18,8 @@ export interface PersistedRefreshToken {
   appId: string;
   expiresAt: number;
   status: RefreshTokenStatus;
+  /** The access token handed out with it, which a refresh may revoke (refreshRevokesAccessToken). */
+  accessToken?: string;
 }
 
 export type RefreshTokenStatus = 'valid' | 'rotated' | 'expired';
@@ -82,11 +84,13 @@ function asAccessToken(value: unknown): PersistedAccessToken | undefined {
 
 function asRefreshToken(value: unknown): PersistedRefreshToken | undefined {
   if (!isRecord(value)) return undefined;
-  const { token, appId, expiresAt, status } = value;
+  const { token, appId, expiresAt, status, accessToken } = value;
   if (typeof token !== 'string' || typeof appId !== 'string' || typeof expiresAt !== 'number')
     return undefined;
   if (status !== 'valid' && status !== 'rotated' && status !== 'expired') return undefined;
-  return { token, appId, expiresAt, status };
+  return typeof accessToken === 'string'
+    ? { token, appId, expiresAt, status, accessToken }
+    : { token, appId, expiresAt, status };
 }
 
 function asState(value: unknown): PersistedState | undefined {

@@ -155,6 +155,7 @@ export class AqaraSimulator {
       accessTokenTtlSeconds,
       refreshTokenTtlSeconds,
       rotateRefreshToken: options.rotateRefreshToken ?? true,
+      refreshRevokesAccessToken: options.refreshRevokesAccessToken ?? false,
       initial: stateFile === undefined ? undefined : loadState(stateFile),
       onChange: stateFile === undefined ? undefined : (state) => saveState(stateFile, state),
     });

@@ -12,6 +12,8 @@ interface RefreshTokenRecord {
   appId: string;
   expiresAt: number;
   status: RefreshTokenStatus;
+  /** The access token handed out with this refresh token (the last one, when it is not rotated). */
+  accessToken?: string;
 }
 
 export interface TokenLedgerOptions {
@@ -19,6 +21,8 @@ export interface TokenLedgerOptions {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   rotateRefreshToken: boolean;
+  /** A refresh kills the access token obtained with the refresh token it used. */
+  refreshRevokesAccessToken?: boolean;
   initial?: PersistedState;
   /** Called after every change so the state file never lags behind what a client was told. */
   onChange?: (state: PersistedState) => void;
@@ -57,6 +61,7 @@ export class TokenLedger {
         appId: entry.appId,
         expiresAt: entry.expiresAt,
         status: entry.status,
+        accessToken: entry.accessToken,
       });
     }
   }
@@ -79,6 +84,8 @@ export class TokenLedger {
     const now = this.options.now();
     if (record.status === 'expired' || now >= record.expiresAt) return { ok: false, code: 2007 };
 
+    const previous = record.accessToken === undefined ? undefined : this.accessTokens.get(record.accessToken);
+    if (previous && this.options.refreshRevokesAccessToken) previous.revoked = true;
     const accessToken = this.mint();
     const ttl = this.options.accessTokenTtlSeconds;
     this.accessTokens.set(accessToken, { appId, expiresAt: now + ttl * 1000, revoked: false });
@@ -89,10 +96,16 @@ export class TokenLedger {
       // The old token dies at once: the protocol notes tell clients to assume exactly this.
       record.status = 'rotated';
       refreshToken = this.mint();
-      this.refreshTokens.set(refreshToken, { appId, expiresAt: refreshExpiresAt, status: 'valid' });
+      this.refreshTokens.set(refreshToken, {
+        appId,
+        expiresAt: refreshExpiresAt,
+        status: 'valid',
+        accessToken,
+      });
     } else {
       // Refreshing renews the refresh token's life even when Aqara keeps the same string.
       record.expiresAt = refreshExpiresAt;
+      record.accessToken = accessToken;
     }
     this.changed();
     return { ok: true, accessToken, refreshToken, openId: openIdFor(appId), expiresInSeconds: ttl };

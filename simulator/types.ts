@@ -39,6 +39,12 @@ export interface SimulatorOptions {
   accessTokenTtlSeconds?: number;
   expiresInFormat?: ExpiresInFormat;
   rotateRefreshToken?: boolean;
+  /**
+   * Whether a refresh kills at once the access token obtained with the refresh token it used (the
+   * previous one of that chain), as Aqara may do (undocumented). Default false: it stays valid until
+   * it expires, so several hosts that each refreshed all keep working.
+   */
+  refreshRevokesAccessToken?: boolean;
   refreshTokenTtlSeconds?: number;
   now?: () => number;
   stateFile?: string;

@@ -18,5 +18,7 @@ export type { TokenManagerOptions, KeepAliveOutcome } from './tokens/manager';
 export { NO_REFRESH_TOKEN_MESSAGE, REFRESH_TOKEN_EXPIRED_MESSAGE } from './tokens/messages';
 export type { AccessTokenStatus, TokenState, TokenStatus } from './tokens/status';
 export { defaultTokenDbPath, TokenStore } from './tokens/store';
+export { PostgresTokenStore } from './tokens/postgres-store';
+export type { AnyTokenStore, AsyncTokenStore, StoredToken, SyncTokenStore } from './tokens/token-store';
 export type { Clock } from './clock';
 export type { Logger } from './logger';

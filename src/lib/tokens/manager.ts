@@ -15,7 +15,10 @@ import {
   type TokenState,
   type TokenStatus,
 } from './status';
-import { logText, newLeaseOwner, type StoredToken, TokenStoreError, type TokenStore } from './store';
+import { AccessTokenSeal } from './access-token-seal';
+import { newLeaseOwner } from './lease-owner';
+import { logText, TokenStoreError } from './store-error';
+import type { AnyTokenStore, CommitResult, SharedAccessToken, StoredToken } from './token-store';
 
 export type { AccessTokenStatus, TokenState, TokenStatus } from './status';
 
@@ -29,7 +32,13 @@ export interface TokenManagerOptions {
   configId: string;
   appId: string;
   client: TokenClient;
-  store: TokenStore;
+  /** SQLite's TokenStore (one host) or PostgresTokenStore (several hosts share the row). */
+  store: AnyTokenStore;
+  /**
+   * The app's App Key: with a store that shares access tokens (PostgreSQL) it seals the access token
+   * the hosts share (access-token-seal.ts). Without it each host keeps its own, as with SQLite.
+   */
+  appKey?: string;
   clock?: Clock;
   logger?: Logger;
   /** An access token this close to its expiry is treated as expired (default 5 minutes). */
@@ -67,7 +76,21 @@ interface UnsavedRotation {
   token: string;
   /** The token the database row still holds, for the compare-and-swap once the write works. */
   replaces: string;
+  /** The access token of the same answer, for a store that shares it. */
+  access?: SharedAccessToken;
 }
+
+/**
+ * What an asynchronous store last said about the row: status() and the state are synchronous, and
+ * PostgreSQL cannot be read synchronously. SQLite is simply read each time instead.
+ */
+type RowSighting =
+  | { kind: 'unknown' }
+  | { kind: 'known'; token: StoredToken | undefined }
+  | { kind: 'failed'; error: AqaraError };
+
+/** Why a refresh was started: a keep-alive renews the refresh token even while an access token is valid. */
+type RefreshPurpose = 'access' | 'keep-alive';
 
 const noop = (): void => undefined;
 
@@ -98,6 +121,9 @@ const LOCKED_POLL_MS = 200;
 export const PASTE_LOCK_WAIT_MS = 5_000;
 /** A state read while another process held the lock is read again, at most this far apart. */
 const MAX_STATE_RECHECK_MS = 5_000;
+/** Access tokens Aqara refused that a shared store might still offer; a few are plenty. */
+const REMEMBERED_REFUSALS = 8;
+const NOT_READ_YET_MESSAGE = 'the token database has not answered yet';
 
 /**
  * One per Aqara account/config. The access token lives only here, in memory. One refresh serves
@@ -108,7 +134,7 @@ export class TokenManager extends EventEmitter {
   readonly configId: string;
   private readonly appId: string;
   private readonly client: TokenClient;
-  private readonly store: TokenStore;
+  private readonly store: AnyTokenStore;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly safetyBufferMs: number;
@@ -119,6 +145,13 @@ export class TokenManager extends EventEmitter {
   private readonly leaseOwner = newLeaseOwner(randomUUID());
   private readonly keepAliveMaxAgeMs: number;
   private readonly rateLimiter: RateLimiter | undefined;
+  /** Set when the store shares access tokens and the App Key is known: see access-token-seal.ts. */
+  private readonly sealer: AccessTokenSeal | undefined;
+  /** Access tokens Aqara refused here: never taken from a shared store again. Memory only. */
+  private readonly refusedAccessTokens = new Set<string>();
+  private sighting: RowSighting = { kind: 'unknown' };
+  /** An asynchronous write of the unsaved rotated token, while it runs. */
+  private unsavedWrite: Promise<void> | undefined;
 
   private cached: CachedAccessToken | undefined;
   /** The last access token Aqara accepted: one refused after that was revoked, not refused outright. */
@@ -156,12 +189,18 @@ export class TokenManager extends EventEmitter {
     this.leasePollMs = options.leasePollMs ?? 50;
     this.keepAliveMaxAgeMs = Math.max(0, options.keepAliveMaxAgeMs ?? DEFAULT_KEEP_ALIVE_MAX_AGE_MS);
     this.rateLimiter = options.rateLimiter;
+    this.sealer =
+      this.store.sharesAccessToken && options.appKey
+        ? new AccessTokenSeal(options.appKey, this.appId, this.configId)
+        : undefined;
     this.currentState = this.deriveState();
     if (this.keepAliveMaxAgeMs > 0) {
       this.startKeepAlive(
         Math.min(options.keepAliveIntervalMs ?? DEFAULT_KEEP_ALIVE_INTERVAL_MS, MAX_TIMER_MS),
       );
     }
+    // The first look at an asynchronous store: the state follows when it answers.
+    if (this.store.mode === 'async') void this.reloadRow();
   }
 
   get state(): TokenState {
@@ -213,9 +252,18 @@ export class TokenManager extends EventEmitter {
 
   /** A late 108 for a token that was already replaced must not cost another refresh. */
   private dropRefused(token: string, intent: string, error: AqaraError): void {
+    if (this.sealer) this.rememberRefusal(token);
     if (this.cached?.token !== token) return;
     this.logger.info(`Aqara refused the access token on ${intent} (code ${error.code}); refreshing once`);
     this.cached = undefined;
+  }
+
+  private rememberRefusal(token: string): void {
+    this.refusedAccessTokens.add(token);
+    if (this.refusedAccessTokens.size > REMEMBERED_REFUSALS) {
+      const oldest = this.refusedAccessTokens.values().next().value;
+      if (oldest !== undefined) this.refusedAccessTokens.delete(oldest);
+    }
   }
 
   /**
@@ -232,9 +280,25 @@ export class TokenManager extends EventEmitter {
    * that cannot be one is refused before it replaces the stored one, which may be the only live one.
    */
   setRefreshToken(token: string): { updatedAt: Date } {
+    const checked = this.checkPasted(token);
+    const store = this.store;
+    if (store.mode !== 'sync') {
+      throw new AqaraError('this token database answers asynchronously: use pasteRefreshToken', {
+        kind: 'caller',
+      });
+    }
+    return this.pasted(store.write(this.configId, checked, this.appId, new Date(this.clock.now())));
+  }
+
+  private checkPasted(token: string): string {
     const check = checkRefreshToken(token);
     if (!check.ok) throw new AqaraError(`not stored: ${check.problem}`, { kind: 'caller' });
-    const stored = this.store.write(this.configId, check.token, this.appId, new Date(this.clock.now()));
+    return check.token;
+  }
+
+  /** What follows a pasted token's durable write. */
+  private pasted(stored: StoredToken): { updatedAt: Date } {
+    if (this.store.mode === 'async') this.sighting = { kind: 'known', token: stored };
     this.pasteGeneration++;
     this.cached = undefined;
     this.unsaved = undefined;
@@ -251,17 +315,43 @@ export class TokenManager extends EventEmitter {
    * moments, so it is waited for (without blocking the event loop) before the paste fails.
    */
   async pasteRefreshToken(token: string, maxWaitMs = PASTE_LOCK_WAIT_MS): Promise<{ updatedAt: Date }> {
-    return this.waitingForLock(() => this.setRefreshToken(token), maxWaitMs);
+    const store = this.store;
+    if (store.mode === 'sync') return this.waitingForLock(() => this.setRefreshToken(token), maxWaitMs);
+    const checked = this.checkPasted(token);
+    const now = new Date(this.clock.now());
+    const stored = await this.waitingForLock(
+      () => store.write(this.configId, checked, this.appId, now),
+      maxWaitMs,
+    );
+    return this.pasted(stored);
   }
 
+  /**
+   * The admin route's JSON shape. Synchronous: with SQLite it reads the row; with PostgreSQL it says
+   * what the database said last (every refresh, paste and keep-alive look updates that), and
+   * currentStatus() reads the row first.
+   */
   status(): TokenStatus {
     let stored: StoredToken | undefined;
-    try {
-      stored = this.store.read(this.configId);
-    } catch (error) {
-      // Whether a token is stored is unknown: say what is wrong rather than "not configured".
-      const reason = (error as Error).message;
-      return { configured: Boolean(this.unsaved), message: reason, last_error: reason, state: 'error' };
+    const store = this.store;
+    if (store.mode === 'sync') {
+      try {
+        stored = store.read(this.configId);
+      } catch (error) {
+        return this.unreadableStatus(error as Error);
+      }
+    } else {
+      const sighting = this.sighting;
+      if (sighting.kind === 'failed') return this.unreadableStatus(sighting.error);
+      if (sighting.kind === 'unknown') {
+        return {
+          configured: Boolean(this.unsaved),
+          message: NOT_READ_YET_MESSAGE,
+          last_error: this.lastError?.message ?? null,
+          state: this.state,
+        };
+      }
+      stored = sighting.token;
     }
     const refused = stored?.refusedAt
       ? `${REFRESH_TOKEN_EXPIRED_MESSAGE} (Aqara refused it at ${stored.refusedAt.toISOString()})`
@@ -289,6 +379,18 @@ export class TokenManager extends EventEmitter {
     };
   }
 
+  /** Whether a token is stored is unknown: say what is wrong rather than "not configured". */
+  private unreadableStatus(error: Error): TokenStatus {
+    const reason = error.message;
+    return { configured: Boolean(this.unsaved), message: reason, last_error: reason, state: 'error' };
+  }
+
+  /** status() after a fresh look at the row: the same for SQLite, one round trip for PostgreSQL. */
+  async currentStatus(): Promise<TokenStatus> {
+    if (this.store.mode === 'async') await this.reloadRow();
+    return this.status();
+  }
+
   /**
    * One keep-alive look: refreshes when the stored refresh token is older than the keep-alive age.
    * It never starts while a call is in flight, so it cannot pull a token from under a request.
@@ -299,7 +401,7 @@ export class TokenManager extends EventEmitter {
     if (this.callsInFlight > 0 || this.refreshInFlight) return 'busy';
     let updatedAt: number;
     try {
-      const stored = this.store.read(this.configId);
+      const stored = this.store.mode === 'sync' ? this.store.read(this.configId) : await this.readRow();
       if (!stored) return 'not_configured';
       updatedAt = stored.updatedAt.getTime();
     } catch {
@@ -310,7 +412,7 @@ export class TokenManager extends EventEmitter {
     this.logger.info('keep-alive: refreshing an idle refresh token before Aqara lets it expire');
     // The cached access token stays usable until a refresh has really replaced it.
     try {
-      await this.startRefresh();
+      await this.startRefresh('keep-alive');
       return 'refreshed';
     } catch {
       return 'failed';
@@ -334,13 +436,17 @@ export class TokenManager extends EventEmitter {
     }
     while (this.unsaved && Date.now() < deadline) {
       this.retryUnsavedWrite();
+      if (this.unsavedWrite) await this.unsavedWrite;
       if (this.unsaved) await new Promise((resolve) => setTimeout(resolve, LOCKED_POLL_MS));
     }
   }
 
   close(): void {
     if (this.unsaved) this.retryUnsavedWrite();
-    if (this.unsaved) {
+    if (this.unsavedWrite) {
+      // PostgreSQL: the write is on its way; idle() is where a stopping process waits for it.
+      this.logger.warn('closing while the rotated refresh token is still being written; idle() waits for it');
+    } else if (this.unsaved) {
       this.logger.error(
         'closing with a rotated refresh token that could not be saved: the stored one is dead, ' +
           'so a new refresh token will have to be pasted',
@@ -355,9 +461,9 @@ export class TokenManager extends EventEmitter {
   }
 
   /** The one shared refresh: started by whoever needs it first, awaited by everybody else. */
-  private startRefresh(): Promise<string> {
+  private startRefresh(purpose: RefreshPurpose = 'access'): Promise<string> {
     if (!this.refreshInFlight) {
-      this.refreshInFlight = this.refreshWithRetries().finally(() => {
+      this.refreshInFlight = this.refreshWithRetries(purpose).finally(() => {
         this.refreshInFlight = undefined;
         this.updateState();
       });
@@ -408,11 +514,11 @@ export class TokenManager extends EventEmitter {
     return Math.max(0, Math.floor((this.cached.expiresAt - this.clock.now()) / 1000));
   }
 
-  private async refreshWithRetries(): Promise<string> {
+  private async refreshWithRetries(purpose: RefreshPurpose): Promise<string> {
     const generation = this.pasteGeneration;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.refreshOnce(generation);
+        return await this.refreshOnce(generation, purpose);
       } catch (error) {
         const failure = asRefreshError(error);
         // A failure of a token a person has since replaced says nothing about the new one.
@@ -432,16 +538,31 @@ export class TokenManager extends EventEmitter {
     }
   }
 
-  private async refreshOnce(generation: number): Promise<string> {
+  private async refreshOnce(generation: number, purpose: RefreshPurpose): Promise<string> {
+    // A host whose access token is refused or expired looks first: another host may have refreshed.
+    if (this.sealer && purpose === 'access') {
+      const row = await this.readRow().catch(() => undefined);
+      const adopted = this.adopt(row, generation);
+      if (adopted !== undefined) return adopted;
+    }
     // The quota wait comes before the lease, so a queued refresh never blocks other processes.
     if (this.rateLimiter) await this.rateLimiter.acquire('config.auth.refreshToken');
-    const sent = await this.leaseTokenToSend();
+    const { token: sent, row } = await this.leaseTokenToSend();
+    if (this.sealer && row) {
+      // The lease came after another host's refresh: its access token (or renewal) is ours too.
+      const shortcut = this.instead(row, generation, purpose);
+      if (shortcut !== undefined) {
+        await this.releaseLease();
+        return shortcut;
+      }
+    }
     let grant: TokenGrant;
     this.sendingUnsaved = this.unsaved !== undefined;
     try {
       grant = await this.client.refreshToken(sent);
     } catch (error) {
-      this.store.releaseLease(this.configId, this.leaseOwner);
+      const released = this.releaseLease();
+      if (released) await released;
       if (isRateLimited(error)) this.rateLimiter?.penalize();
       const failure = describeRefreshFailure(error, this.lastRefreshAnswerLost);
       if (generation === this.pasteGeneration) {
@@ -449,17 +570,23 @@ export class TokenManager extends EventEmitter {
         if (failure.answerLost) this.lastRefreshAnswerLost = true;
         else if (failure.kind === 'refresh_token') this.lastRefreshAnswerLost = false;
       }
-      if (failure.kind === 'refresh_token') this.markRefused(sent);
+      if (failure.kind === 'refresh_token') {
+        const marked = this.markRefused(sent);
+        if (marked) await marked;
+      }
       throw failure;
     } finally {
       this.sendingUnsaved = false;
     }
+    const access = this.sealer ? this.shareable(grant) : undefined;
     if (grant.refreshToken && grant.refreshToken !== sent) {
-      await this.commitRotation(sent, grant.refreshToken);
+      await this.commitRotation(sent, grant.refreshToken, access);
     } else if (!this.unsaved) {
-      this.recordRenewal(sent);
+      const renewed = this.recordRenewal(sent, access);
+      if (renewed) await renewed;
     } else {
-      this.store.releaseLease(this.configId, this.leaseOwner);
+      const released = this.releaseLease();
+      if (released) await released;
     }
     // Checked only now: a rotated refresh token in the same answer is the only live one and is kept.
     const unusable = accessTokenProblem(grant.accessToken);
@@ -482,49 +609,106 @@ export class TokenManager extends EventEmitter {
     return grant.accessToken;
   }
 
+  /** The access token of a refresh answer, sealed for the other hosts; none if it cannot be used. */
+  private shareable(grant: TokenGrant): SharedAccessToken | undefined {
+    if (!this.sealer || accessTokenProblem(grant.accessToken) !== undefined) return undefined;
+    const reading = readExpiresIn(grant.expiresIn);
+    return {
+      sealed: this.sealer.seal(grant.accessToken),
+      expiresAt: reading.kind === 'seconds' ? this.clock.now() + reading.seconds * 1000 : null,
+    };
+  }
+
+  /**
+   * The access token another host stored, when it is usable here: sealed by this config's App Key,
+   * not expired (with the safety buffer) and never refused here. Costs no Aqara call and no quota.
+   */
+  private adopt(row: StoredToken | undefined, generation: number): string | undefined {
+    const shared = row?.access;
+    if (!shared || !this.sealer) return undefined;
+    if (shared.expiresAt !== null && this.clock.now() >= shared.expiresAt - this.safetyBufferMs)
+      return undefined;
+    const token = this.sealer.open(shared.sealed);
+    if (token === undefined || this.refusedAccessTokens.has(token)) return undefined;
+    if (generation !== this.pasteGeneration) return token;
+    this.cached = { token, expiresAt: shared.expiresAt };
+    this.lastRefreshAnswerLost = false;
+    if (!this.unsaved) this.lastError = undefined;
+    this.logger.info('access token taken from the token database: another host had refreshed it');
+    this.emit('adopted');
+    return token;
+  }
+
+  /**
+   * What the lease holder does instead of refreshing, if anything: use the access token another host
+   * stored while this one waited, or, for a keep-alive, nothing when another host renewed the refresh
+   * token meanwhile (one keep-alive refresh for the whole cluster).
+   */
+  private instead(row: StoredToken, generation: number, purpose: RefreshPurpose): string | undefined {
+    if (this.unsaved) return undefined;
+    if (purpose === 'access') return this.adopt(row, generation);
+    const age = this.clock.now() - row.updatedAt.getTime();
+    if (age < 0 || age >= this.keepAliveMaxAgeMs) return undefined;
+    const cached = this.cached;
+    if (cached && !this.isExpired(cached)) return cached.token;
+    return this.adopt(row, generation);
+  }
+
   /**
    * Every refresh takes the lease, one that sends a rotated token held in memory too: otherwise another
    * process could take the lease meanwhile and send the same token once the write retry has stored it.
    * Only a database nobody can write excuses the lease: nobody else can take it or store a token then.
+   * `row` is the row the lease was taken on, when the token sent is the row's.
    */
-  private async leaseTokenToSend(): Promise<string> {
-    if (!this.unsaved) return this.takeLease();
-    let leased: string;
+  private async leaseTokenToSend(): Promise<{ token: string; row?: StoredToken }> {
+    // PostgreSQL: a write of the unsaved token still on its way must not overlap this lease.
+    if (this.unsavedWrite) await this.unsavedWrite;
+    if (!this.unsaved) {
+      const row = await this.takeLease();
+      return { token: row.refreshToken, row };
+    }
+    let leased: StoredToken;
     try {
       leased = await this.takeLease();
     } catch (error) {
       const unwritable = error instanceof TokenStoreError && !error.locked;
       if (!unwritable || !this.unsaved) throw error;
-      return this.unsaved.token;
+      return { token: this.unsaved.token };
     }
     const unsaved = this.unsaved;
-    if (!unsaved || leased === unsaved.replaces) return unsaved?.token ?? leased;
+    if (!unsaved) return { token: leased.refreshToken, row: leased };
+    if (leased.refreshToken === unsaved.replaces) return { token: unsaved.token };
     // The row moved on while we waited (our token got written, or somebody pasted one): the row wins.
     this.unsaved = undefined;
     this.stopWriteRetry();
-    return leased;
+    return { token: leased.refreshToken, row: leased };
   }
 
   /** Waits while another process refreshes, then takes the lease on the newest stored token. */
-  private async takeLease(): Promise<string> {
+  private async takeLease(): Promise<StoredToken> {
     const start = this.clock.now();
     const deadline = start + this.leaseMs * 2;
     const lockDeadline = start + LOCK_WAIT_MS;
     for (;;) {
-      const lease = this.store.acquireRefreshLease(
-        this.configId,
-        this.leaseOwner,
-        this.clock.now(),
-        this.leaseMs,
-      );
-      if (lease.outcome === 'acquired') return lease.token.refreshToken;
+      const store = this.store;
+      const lease =
+        store.mode === 'sync'
+          ? store.acquireRefreshLease(this.configId, this.leaseOwner, this.clock.now(), this.leaseMs)
+          : await store.acquireRefreshLease(this.configId, this.leaseOwner, this.clock.now(), this.leaseMs);
+      if (store.mode === 'async' && (lease.outcome === 'acquired' || lease.outcome === 'busy')) {
+        this.sighting = { kind: 'known', token: lease.token };
+      }
+      if (lease.outcome === 'acquired') return lease.token;
       if (lease.outcome === 'no_token') {
+        if (store.mode === 'async') this.sighting = { kind: 'known', token: undefined };
         throw new AqaraError(NO_REFRESH_TOKEN_MESSAGE, { kind: 'not_configured' });
       }
       if (this.clock.now() > (lease.outcome === 'locked' ? lockDeadline : deadline)) {
         const why =
           lease.outcome === 'locked'
-            ? 'token database: another process has held its write lock too long; not refreshing, try again shortly'
+            ? lease.reason !== undefined
+              ? `${lease.reason}; not refreshing without the refresh lease, try again shortly`
+              : 'token database: another process has held its write lock too long; not refreshing, try again shortly'
             : 'another process has been refreshing the Aqara token for too long; try again';
         throw new AqaraError(why, { kind: lease.outcome === 'locked' ? 'storage' : 'transient' });
       }
@@ -539,17 +723,19 @@ export class TokenManager extends EventEmitter {
    * The rotated token is the only live one. It is written before anything else; if the write fails it
    * stays in memory, is used for the next refresh instead of the dead one, and the write is retried.
    */
-  private async commitRotation(sent: string, rotated: string): Promise<void> {
+  private async commitRotation(sent: string, rotated: string, access?: SharedAccessToken): Promise<void> {
     const replaces = this.unsaved?.replaces ?? sent;
     try {
-      const outcome = await this.commitWaitingForLock(replaces, rotated);
+      const outcome = await this.commitWaitingForLock(replaces, rotated, access);
       if (outcome === 'superseded') {
         this.logger.warn('a refresh token was pasted while a refresh was running; keeping the pasted one');
+      } else {
+        this.sawRotation(rotated, access);
       }
       this.unsaved = undefined;
       this.stopWriteRetry();
     } catch (error) {
-      this.unsaved = { token: rotated, replaces };
+      this.unsaved = { token: rotated, replaces, access };
       this.lastError = error as AqaraError;
       this.logger.error(
         `the rotated refresh token could not be saved and is held in memory only: ${logText(error)}. ` +
@@ -560,16 +746,24 @@ export class TokenManager extends EventEmitter {
   }
 
   /** Another process's write lock passes within moments: wait for it rather than hold the token in memory. */
-  private commitWaitingForLock(replaces: string, rotated: string): Promise<'saved' | 'superseded'> {
-    return this.waitingForLock(() => this.writeRotation(replaces, rotated), LOCK_WAIT_MS);
+  private commitWaitingForLock(
+    replaces: string,
+    rotated: string,
+    access: SharedAccessToken | undefined,
+  ): Promise<CommitResult> {
+    return this.waitingForLock(() => this.writeRotation(replaces, rotated, access), LOCK_WAIT_MS);
   }
 
-  /** Runs a store operation again while another connection holds SQLite's write lock, up to maxWaitMs. */
-  private async waitingForLock<T>(operation: () => T, maxWaitMs: number): Promise<T> {
+  /**
+   * Runs a store operation again while it fails in a way that passes by itself (another connection
+   * holds SQLite's write lock, the PostgreSQL server restarts), up to maxWaitMs.
+   */
+  private async waitingForLock<T>(operation: () => T | Promise<T>, maxWaitMs: number): Promise<T> {
     const deadline = this.clock.now() + maxWaitMs;
     for (;;) {
       try {
-        return operation();
+        const answer = operation();
+        return answer instanceof Promise ? await answer : answer;
       } catch (error) {
         if (!(error instanceof TokenStoreError && error.locked) || this.clock.now() >= deadline) throw error;
         await this.clock.sleep(LOCKED_POLL_MS);
@@ -577,34 +771,61 @@ export class TokenManager extends EventEmitter {
     }
   }
 
+  /** SQLite releases at once (nothing to await); PostgreSQL answers a promise that never rejects. */
+  private releaseLease(): void | Promise<void> {
+    return this.store.releaseLease(this.configId, this.leaseOwner);
+  }
+
   /** A failed write here only makes the keep-alive refresh sooner: worth a warning, not a failure. */
-  private recordRenewal(token: string): void {
+  private recordRenewal(token: string, access: SharedAccessToken | undefined): void | Promise<void> {
+    const now = new Date(this.clock.now());
+    const failed = async (error: unknown): Promise<void> => {
+      const released = this.releaseLease();
+      if (released) await released;
+      this.logger.warn(`could not record the refresh time: ${logText(error)}`);
+    };
+    const store = this.store;
+    if (store.mode === 'async') {
+      return store
+        .recordRenewal(this.configId, this.leaseOwner, token, now, access)
+        .then(() => this.sawRenewal(token, now, access), failed);
+    }
     try {
-      this.store.recordRenewal(this.configId, this.leaseOwner, token, new Date(this.clock.now()));
+      store.recordRenewal(this.configId, this.leaseOwner, token, now);
     } catch (error) {
-      this.store.releaseLease(this.configId, this.leaseOwner);
+      store.releaseLease(this.configId, this.leaseOwner);
       this.logger.warn(`could not record the refresh time: ${logText(error)}`);
     }
   }
 
   /** Remembered in the database so a restart does not show a dead token as ready. */
-  private markRefused(token: string): void {
-    try {
-      this.store.markRefused(this.configId, token, new Date(this.clock.now()));
-    } catch (error) {
+  private markRefused(token: string): void | Promise<void> {
+    const now = new Date(this.clock.now());
+    const failed = (error: unknown): void => {
       this.logger.warn(`could not record that Aqara refused the refresh token: ${logText(error)}`);
+    };
+    const store = this.store;
+    if (store.mode === 'async') {
+      return store.markRefused(this.configId, token, now).then(() => this.sawRefusal(token, now), failed);
+    }
+    try {
+      store.markRefused(this.configId, token, now);
+    } catch (error) {
+      failed(error);
     }
   }
 
   /** The compare-and-swap write of a rotated token over the one the database still holds. */
-  private writeRotation(replaces: string, rotated: string): 'saved' | 'superseded' {
-    return this.store.commitRotation(
-      this.configId,
-      this.leaseOwner,
-      replaces,
-      rotated,
-      new Date(this.clock.now()),
-    );
+  private writeRotation(
+    replaces: string,
+    rotated: string,
+    access?: SharedAccessToken,
+  ): CommitResult | Promise<CommitResult> {
+    const now = new Date(this.clock.now());
+    const store = this.store;
+    if (store.mode === 'sync')
+      return store.commitRotation(this.configId, this.leaseOwner, replaces, rotated, now);
+    return store.commitRotation(this.configId, this.leaseOwner, replaces, rotated, now, access);
   }
 
   private retryUnsavedWrite(): void {
@@ -616,16 +837,51 @@ export class TokenManager extends EventEmitter {
       this.scheduleWriteRetry();
       return;
     }
+    const store = this.store;
+    if (store.mode === 'async') {
+      this.retryUnsavedWriteAsync(unsaved);
+      return;
+    }
     try {
       this.writeRotation(unsaved.replaces, unsaved.token);
-      this.unsaved = undefined;
-      this.stopWriteRetry();
-      if (this.lastError?.kind === 'storage') this.lastError = undefined;
-      this.logger.info('the rotated refresh token held in memory is now saved');
-      this.updateState(true);
+      this.unsavedSaved();
     } catch {
       this.scheduleWriteRetry();
     }
+  }
+
+  /**
+   * PostgreSQL's write takes a round trip, during which a refresh could take the lease and send the
+   * same token: so it does not start while a refresh runs (that refresh stores what replaces the
+   * token, or leaves it to the next retry), and a refresh waits for a write already on its way.
+   */
+  private retryUnsavedWriteAsync(unsaved: UnsavedRotation): void {
+    if (this.unsavedWrite) return;
+    if (this.refreshInFlight) {
+      this.scheduleWriteRetry();
+      return;
+    }
+    const write = this.writeRotation(unsaved.replaces, unsaved.token, unsaved.access);
+    this.unsavedWrite = Promise.resolve(write)
+      .then(
+        (outcome) => {
+          if (this.unsaved !== unsaved) return;
+          if (outcome === 'saved') this.sawRotation(unsaved.token, unsaved.access);
+          this.unsavedSaved();
+        },
+        () => this.scheduleWriteRetry(),
+      )
+      .finally(() => {
+        this.unsavedWrite = undefined;
+      });
+  }
+
+  private unsavedSaved(): void {
+    this.unsaved = undefined;
+    this.stopWriteRetry();
+    if (this.lastError?.kind === 'storage') this.lastError = undefined;
+    this.logger.info('the rotated refresh token held in memory is now saved');
+    this.updateState(true);
   }
 
   private scheduleWriteRetry(): void {
@@ -672,8 +928,10 @@ export class TokenManager extends EventEmitter {
       default:
         return 'error';
     }
+    const store = this.store;
+    if (store.mode === 'async') return this.stateOfSighting();
     try {
-      const stored = this.store.read(this.configId);
+      const stored = store.read(this.configId);
       this.stateRecheckMs = LOCKED_POLL_MS;
       if (!stored) return 'no_token';
       return stored.refusedAt ? 'expired' : 'ready';
@@ -684,14 +942,82 @@ export class TokenManager extends EventEmitter {
     }
   }
 
+  /**
+   * Until PostgreSQL first answers, 'refreshing' (yellow, and no notice asking a person to act);
+   * after a failure, 'error' and another look later, so the state recovers with the server.
+   */
+  private stateOfSighting(): TokenState {
+    const sighting = this.sighting;
+    if (sighting.kind === 'unknown') return 'refreshing';
+    if (sighting.kind === 'failed') {
+      this.scheduleStateRecheck();
+      return 'error';
+    }
+    if (!sighting.token) return 'no_token';
+    return sighting.token.refusedAt ? 'expired' : 'ready';
+  }
+
   private scheduleStateRecheck(): void {
     if (this.stateRecheckTimer || this.closed) return;
     this.stateRecheckTimer = setTimeout(() => {
       this.stateRecheckTimer = undefined;
       this.stateRecheckMs = Math.min(this.stateRecheckMs * 2, MAX_STATE_RECHECK_MS);
-      this.updateState();
+      if (this.store.mode === 'async') void this.reloadRow();
+      else this.updateState();
     }, this.stateRecheckMs);
     this.stateRecheckTimer.unref();
+  }
+
+  /** An asynchronous store's row, remembered for status() and the state; a failure is remembered too. */
+  private async readRow(): Promise<StoredToken | undefined> {
+    const store = this.store;
+    if (store.mode === 'sync') return store.read(this.configId);
+    try {
+      const token = await store.read(this.configId);
+      this.sighting = { kind: 'known', token };
+      this.stateRecheckMs = LOCKED_POLL_MS;
+      return token;
+    } catch (error) {
+      this.sighting = {
+        kind: 'failed',
+        error: error instanceof AqaraError ? error : new AqaraError(String(error), { kind: 'storage' }),
+      };
+      throw error;
+    }
+  }
+
+  /** A fresh look at the row, then the state it implies. */
+  private async reloadRow(): Promise<void> {
+    await this.readRow().catch(() => undefined);
+    if (!this.closed) this.updateState();
+  }
+
+  /** What this host just wrote, so the remembered row of an asynchronous store does not lag behind it. */
+  private sawRotation(rotated: string, access: SharedAccessToken | undefined): void {
+    this.amendSighting((row) => ({
+      ...row,
+      refreshToken: rotated,
+      updatedAt: new Date(this.clock.now()),
+      refusedAt: undefined,
+      generation: row.generation + 1,
+      access,
+    }));
+  }
+
+  private sawRenewal(token: string, now: Date, access: SharedAccessToken | undefined): void {
+    this.amendSighting((row) =>
+      row.refreshToken === token ? { ...row, updatedAt: now, refusedAt: undefined, access } : row,
+    );
+  }
+
+  private sawRefusal(token: string, now: Date): void {
+    this.amendSighting((row) => (row.refreshToken === token ? { ...row, refusedAt: now } : row));
+  }
+
+  private amendSighting(change: (row: StoredToken) => StoredToken): void {
+    const sighting = this.sighting;
+    if (this.store.mode !== 'async' || sighting.kind !== 'known' || !sighting.token) return;
+    this.sighting = { kind: 'known', token: change(sighting.token) };
   }
 
   private updateState(forceEmit = false): void {

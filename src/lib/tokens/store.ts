@@ -1,44 +1,20 @@
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readlinkSync,
-  type Stats,
-} from 'node:fs';
-import { hostname } from 'node:os';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AqaraError } from '../aqara/errors';
+import { isLeaseHolderAlive } from './lease-owner';
+import { TokenStoreError } from './store-error';
+import type { CommitResult, LeaseResult, StoredToken, SyncTokenStore } from './token-store';
+
+export { newLeaseOwner } from './lease-owner';
+export { logText, TokenStoreError } from './store-error';
+export type { CommitResult, LeaseResult, SharedAccessToken, StoredToken } from './token-store';
 
 /**
  * The only code that touches SQLite. A refresh token is worth an account: Aqara rotates it on every
  * refresh and the old one dies, so every write here is synchronous=FULL in WAL mode, and two processes
  * sharing the file coordinate through a lease row so that one refresh token is never sent twice.
  */
-
-export interface StoredToken {
-  refreshToken: string;
-  updatedAt: Date;
-  appId: string;
-  /** When Aqara refused this token as dead (2006/2007), so a restart does not show it as good. */
-  refusedAt?: Date;
-  /** Increases with every write: lets a caller see that somebody else rotated the token. */
-  generation: number;
-}
-
-export type LeaseResult =
-  | { outcome: 'acquired'; token: StoredToken }
-  | { outcome: 'busy'; token: StoredToken; holder: string; until: number }
-  /** Another process holds SQLite's write lock right now; try again shortly. */
-  | { outcome: 'locked' }
-  | { outcome: 'no_token' };
-
-export type CommitResult = 'saved' | 'superseded';
 
 interface TokenRow {
   refresh_token: string;
@@ -76,82 +52,6 @@ function isLockedError(error: unknown): boolean {
 
 export function defaultTokenDbPath(userDir: string): string {
   return join(userDir, 'aqara-cloud', 'tokens.db');
-}
-
-/** Lease owners made by this process: a holder with our identity and pid but not in here died before us. */
-const ownLeaseOwners = new Set<string>();
-
-/** Stands for a namespace or boot this process cannot name: it never equals anything, so proves nothing. */
-const UNKNOWN = '?';
-
-function readProcText(read: () => string): string {
-  try {
-    return read().trim() || UNKNOWN;
-  } catch {
-    return UNKNOWN;
-  }
-}
-
-/**
- * What makes a pid mean the same process to two processes: the same host, the same pid namespace and
- * the same boot. Containers with host networking share the hostname but not the pid namespace, and two
- * machines with a default hostname (and the initial pid namespace's fixed inode) differ only in their
- * boot id. Where /proc cannot say, nothing is proved and a lease is waited out.
- */
-const pidScope = ((): string => {
-  const namespace = readProcText(() => readlinkSync('/proc/self/ns/pid').replace(/^pid:\[(\d+)\]$/, '$1'));
-  const boot = readProcText(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
-  return `${hostname()}/${namespace}/${boot}`;
-})();
-
-/**
- * A lease owner names its pid scope and pid, `host/pidns/boot/pid/instance`, so a lease left by a
- * killed process can be taken over at once when that is provable.
- */
-export function newLeaseOwner(instance: string): string {
-  const owner = `${pidScope}/${process.pid}/${instance}`;
-  ownLeaseOwners.add(owner);
-  return owner;
-}
-
-/** Alive unless provably dead: any doubt (another host, namespace or boot, an older format) waits for expiry. */
-function isLeaseHolderAlive(holder: string): boolean {
-  const parts = holder.split('/');
-  if (parts.length !== 5) return true;
-  const [host, namespace, boot, pidText] = parts;
-  if (`${host}/${namespace}/${boot}` !== pidScope || pidScope.includes(UNKNOWN)) return true;
-  const pid = Number(pidText);
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  // A restarted container often gets the same pid again: the old process's lease is not ours.
-  if (pid === process.pid) return ownLeaseOwners.has(holder);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * A storage failure; `locked` when another connection held the write lock, which passes by itself.
- * Its message is for users (what failed, what to do) and names neither the file nor SQLite's text:
- * it reaches route answers, statuses and flows. `logDetail` has both, for the log only.
- */
-export class TokenStoreError extends AqaraError {
-  readonly locked: boolean;
-  readonly logDetail: string;
-  constructor(message: string, locked: boolean, logDetail: string = message) {
-    super(message, { kind: 'storage' });
-    this.name = 'TokenStoreError';
-    this.locked = locked;
-    this.logDetail = logDetail;
-  }
-}
-
-/** The text for a log line: a storage failure's full detail, anything else's message. */
-export function logText(error: unknown): string {
-  if (error instanceof TokenStoreError) return error.logDetail;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Refused because a link could send the token (or its -wal) to a file somebody else chose. */
@@ -236,7 +136,10 @@ function toStoredToken(row: TokenRow): StoredToken {
   };
 }
 
-export class TokenStore {
+export class TokenStore implements SyncTokenStore {
+  readonly mode = 'sync';
+  /** The access token stays in memory: SQLite is a file on disk (see docs/architecture.md). */
+  readonly sharesAccessToken = false;
   private static readonly openStores = new Map<string, TokenStore>();
 
   readonly path: string;
