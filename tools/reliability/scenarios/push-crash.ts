@@ -238,7 +238,13 @@ export async function runPushCrashScenario(
       `${figures.lost} of ${figures.acknowledged} acknowledged pushes never reached the flow after ${figures.kills} SIGKILLs ` +
         `(in the journal: ${figures.lostMarkedEmitted} marked emitted, ${figures.lostPending} pending, ${figures.lostNotJournaled} absent)`,
     );
-    findings.check(figures.emittedTwice === 0, `${figures.emittedTwice} pushes reached the flow twice`);
+    // At least once, by decision (docs/architecture.md, the hand-over): a push is marked emitted by one
+    // write(2) right after the next node received it, so a kill can repeat at most the one push caught
+    // between that receive and its mark.
+    findings.check(
+      figures.emittedTwice <= figures.kills,
+      `${figures.emittedTwice} pushes reached the flow twice after ${figures.kills} SIGKILLs: more than one per kill`,
+    );
   } finally {
     if (red && red !== session?.red) await red.stop();
     await session?.stop();
