@@ -182,7 +182,7 @@ describe('device pickers in a real browser', () => {
 
       // The injects deployed beforehand drive the new nodes.
       assert.equal((await fetch(red.urlFor('inject/e2e-inject-read'), { method: 'POST' })).status, 200);
-      await textMatches(statusLabel(page, get), /^0 \+1$/);
+      await textMatches(statusLabel(page, get), /^0 and 1 more$/);
       assert.equal((await fetch(red.urlFor('inject/e2e-inject-write'), { method: 'POST' })).status, 200);
       await until(
         () => sim.devices.value(SWITCH_DID, '4.2.85') === '1' && sim.devices.writes.length === 1,

@@ -109,7 +109,7 @@ describe('examples', () => {
       await helper.load([...NODES, ...core], flow);
       for (const n of flow.filter((n) => (FLOW_NODE_TYPES as readonly string[]).includes(n.type))) {
         // No App Key in an example: the nodes say so instead of failing later.
-        assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'missing app key' }, n.id);
+        assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'App Key missing' }, n.id);
       }
     });
   }
