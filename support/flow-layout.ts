@@ -4,7 +4,7 @@
  *
  * A row is a comment (its story) above lines of nodes. The nodes of a line stand in columns, and a
  * column is as wide as its widest node in any line of the row, so wired nodes line up and a long label
- * pushes the next column to the right instead of under it. Rows stack downwards, each below the last
+ * pushes the next column to the right instead of under it. Nodes of a column share their left edge. Rows stack downwards, each below the last
  * one's lowest status text.
  */
 
@@ -42,10 +42,13 @@ const LEFT = 40;
 const TOP = 40;
 /** Between columns: room for a wire and for a status text longer than its node. */
 const COLUMN_GAP = 60;
-/** A line's height: the node, plus its status text below when it has one (the Aqara nodes do). */
+/**
+ * A line's height: the node, plus its status text below when it has one (the Aqara nodes do): the status
+ * starts 3 px under the node and is 12 px high.
+ */
 const LINE = 40;
-const STATUS_ROOM = 20;
-const ROW_GAP = 30;
+const STATUS_ROOM = 10;
+const ROW_GAP = 20;
 
 /** Types without an input port. */
 const NO_INPUT = new Set(['inject', 'catch', 'comment', 'status', 'link in', 'aqara-device-in']);
@@ -97,7 +100,8 @@ export function layOutRows(rows: readonly FlowRow[], top = TOP): LaidOutNode[] {
     }
     for (const line of row.lines) {
       line.forEach((node, column) => {
-        if (node) placed.push({ ...node, x: lefts[column] + widths[column] / 2, y: y + NODE_HEIGHT / 2 });
+        // Left edges aligned: the column's width leaves room for its widest node.
+        if (node) placed.push({ ...node, x: lefts[column] + nodeWidth(node) / 2, y: y + NODE_HEIGHT / 2 });
       });
       y += LINE + (line.some(hasStatus) ? STATUS_ROOM : 0);
     }

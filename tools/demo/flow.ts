@@ -152,10 +152,16 @@ function demoRows(simulatorUrl: string): FlowRow[] {
       lines: [
         [
           inject('aqara-demo-inject-sensor', 'Read sensor', 'aqara-demo-sensor'),
-          aqara('aqara-demo-sensor', 'aqara-device-get', 'Temperature, humidity', ['aqara-demo-debug-sensor'], {
-            device: SENSOR_DID,
-            resources: ['0.1.85', '0.2.85'],
-          }),
+          aqara(
+            'aqara-demo-sensor',
+            'aqara-device-get',
+            'Temperature, humidity',
+            ['aqara-demo-debug-sensor'],
+            {
+              device: SENSOR_DID,
+              resources: ['0.1.85', '0.2.85'],
+            },
+          ),
           debug('aqara-demo-debug-sensor', 'Sensor values'),
         ],
       ],

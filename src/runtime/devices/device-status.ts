@@ -29,5 +29,9 @@ export function valueStatus(values: readonly (string | number)[], { type, t }: N
   // The value gives way to the words when both do not fit.
   const room = Math.max(4, MAX_STATUS_LENGTH - more.length);
   const shown = first.length <= room ? first : `${first.slice(0, room - 1)}\u2026`;
-  return { fill: 'green', shape: 'dot', text: t(`${type}.status.more`, { first: shown, count: values.length - 1 }) };
+  return {
+    fill: 'green',
+    shape: 'dot',
+    text: t(`${type}.status.more`, { first: shown, count: values.length - 1 }),
+  };
 }
