@@ -240,6 +240,14 @@ describe('the demo in the editor, as the README shows it', { timeout: 10 * 60_00
       await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
       const status = page.locator('#node-config-aqara-token-status');
       await textMatches(status.locator('[data-row="state"]'), /ready/);
+      // Every number field shows its default, Poll every too.
+      for (const [field, fallback] of [
+        ['keepAliveDays', '7'],
+        ['rateLimit', '300'],
+        ['pollSeconds', '60'],
+      ]) {
+        assert.equal(await page.locator(`#node-config-input-${field}`).getAttribute('placeholder'), fallback);
+      }
       const scenes = page.locator('#node-config-aqara-scenes');
       assert.equal(await scenes.locator('.aqara-scene-name').count(), 3);
       await listShownWhole(scenes.locator('xpath=..'));

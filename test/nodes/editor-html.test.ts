@@ -30,6 +30,7 @@ interface NodeDefinition {
   defaults: Record<string, PropertyDef>;
   credentials?: Record<string, { type: string }>;
   icon?: string;
+  label?: (this: Record<string, unknown>) => string;
   inputs?: number;
   outputs?: number;
 }
@@ -259,6 +260,17 @@ describe('editor files', () => {
     const shared = readFileSync(EDITOR_SCRIPT, 'utf8');
     assert.match(shared, /data: refresh \? \{ config: id, refresh: 1 \} : \{ config: id \}/);
     assert.match(shared, /-refresh'\)\.on\('click', function \(\) \{\s*load\(true\);/);
+  });
+
+  it('an unnamed device node is labelled with the device name its dialog kept, not the raw did', () => {
+    for (const type of ['aqara-device-get', 'aqara-device-in', 'aqara-device-out']) {
+      const def = definitionOf(type);
+      assert.equal(def.defaults.deviceName?.value, '', `${type} keeps the device name`);
+      const node = { name: '', device: 'lumi.158d0009d4e5f6', deviceName: 'Wall switch', resource: '' };
+      const label = def.label?.call({ ...node, _: (key: string) => key }) ?? '';
+      assert.match(label, /^Wall switch/, type);
+      assert.doesNotMatch(label, /lumi\./, type);
+    }
   });
 
   it("every node type has an icon in Node-RED's palette style: a white glyph on a 40x60 SVG", () => {
