@@ -167,11 +167,13 @@
         devices[device.did] = device;
         var room = String(device.positionName || device.positionId || '');
         if (!groups[room]) groups[room] = $('<optgroup/>').attr('label', room).appendTo(select);
-        var state = device.state === 1 ? t('aqara-config.picker.online') : t('aqara-config.picker.offline');
+        // Short enough to read in the select: the room is the group, the did the tooltip, and only an
+        // offline device says its state.
+        var offline = device.state === 1 ? '' : ' (' + t('aqara-config.picker.offline') + ')';
         $('<option/>')
           .attr('value', device.did)
           .attr('title', device.did)
-          .text(String(device.name) + ' \u2014 ' + String(device.model) + ' (' + state + ')')
+          .text(String(device.name) + ' \u2014 ' + String(device.model) + offline)
           .appendTo(groups[room]);
       });
       select.val(devices[didInput.val()] ? didInput.val() : '');
@@ -218,6 +220,23 @@
       load(false);
     });
     load(false);
+    return {
+      /** The name of a listed device, '' for a did the listing lacks, undefined while nothing is listed. */
+      nameOf: function (did) {
+        if (Object.keys(devices).length === 0) return undefined;
+        return devices[did] ? String(devices[did].name) : '';
+      },
+    };
+  }
+
+  /**
+   * The device name a device node keeps for its label on Save: the listed name of its did, nothing for
+   * a did the account does not list, and the old name when the listing failed and the did stayed.
+   */
+  function savedDeviceName(picker, node, did) {
+    var listed = picker.nameOf(did);
+    if (listed !== undefined) return listed;
+    return did === node.device ? node.deviceName || '' : '';
   }
 
   /**
@@ -255,8 +274,44 @@
           ? t('aqara-config.picker.write')
           : resource.access === 2
             ? t('aqara-config.picker.readWrite')
-            : '?';
+            : t('aqara-config.picker.undocumented', { access: String(resource.access) });
     return String(resource.name) + ' (' + String(resource.resourceId) + ')' + range + ', ' + access;
+  }
+
+  /**
+   * The resources of the picked device as a list of checkboxes (aqara-device-get and aqara-device-in):
+   * `chosen` maps a resource id to true while ticked, and is kept across devices and reloads. Returns
+   * the function to call with the picked device. Names come from Aqara: .text() only.
+   */
+  function resourceChecklist(list, status, chosen) {
+    return function (device) {
+      list.empty();
+      loadResources(device ? device.model : '', status, function (resources) {
+        list.empty();
+        resources.forEach(function (resource) {
+          var row = $('<label/>').css({ display: 'block', width: 'auto' }).appendTo(list);
+          $('<input type="checkbox"/>')
+            .css({ width: 'auto', margin: '0 6px 0 0' })
+            .attr('value', resource.resourceId)
+            .prop('checked', !!chosen[resource.resourceId])
+            .on('change', function () {
+              chosen[resource.resourceId] = $(this).prop('checked');
+            })
+            .appendTo(row);
+          $('<span/>').text(describeResource(resource)).appendTo(row);
+        });
+      });
+    };
+  }
+
+  /** The ticked ids of a resourceChecklist, or undefined when it lists none (nothing to change). */
+  function checkedResources(list) {
+    if (list.find('input').length === 0) return undefined;
+    var ids = [];
+    list.find('input:checked').each(function () {
+      ids.push($(this).val());
+    });
+    return ids;
   }
 
   /** Aqara documents access 1 (write) and 2 (read/write) as writable. */
@@ -278,6 +333,9 @@
     devicePicker: devicePicker,
     loadResources: loadResources,
     describeResource: describeResource,
+    resourceChecklist: resourceChecklist,
+    checkedResources: checkedResources,
+    savedDeviceName: savedDeviceName,
     writable: writable,
   });
 })();

@@ -120,6 +120,7 @@ export async function main(
       keepAliveMaxAgeMs: 0,
     });
     const given = await givenRefreshToken(args.refreshToken, env, stdin);
+    if (given === undefined && args.configId !== undefined) checkConfigId(store, args.configId);
     if (given !== undefined) {
       await manager.pasteRefreshToken(given);
       out.write('Refresh token stored.\n');
@@ -145,6 +146,20 @@ export async function main(
   client?.close();
   store?.close();
   return exitCode;
+}
+
+/**
+ * A -config-id with no token while other ids have one was most likely mistyped: "no refresh token
+ * configured" would send the user to paste a token they already have, so the stored ids are named.
+ */
+function checkConfigId(store: TokenStore, configId: string): void {
+  if (store.read(configId)) return;
+  const stored = store.configIds();
+  if (stored.length === 0) return;
+  throw new Error(
+    `-config-id ${JSON.stringify(configId)} names no stored config in this token database; ` +
+      `the stored ones are: ${stored.join(', ')}`,
+  );
 }
 
 if (require.main === module) {

@@ -128,6 +128,7 @@ export = function (RED: NodeAPI): void {
           message: NOT_CONFIGURED_STATUS_MESSAGE,
           last_error: reason.message,
           state: 'error',
+          problem: reason.problem,
         };
       }
       return {
@@ -137,6 +138,7 @@ export = function (RED: NodeAPI): void {
         access_token_expires_in_seconds: null,
         last_error: reason.message,
         state: 'error',
+        problem: reason.problem,
       };
     };
 

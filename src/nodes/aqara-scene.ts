@@ -88,7 +88,7 @@ export = function (RED: NodeAPI): void {
       try {
         manager = config.tokenManager();
       } catch (error) {
-        // The config's own red status already names the problem (e.g. "missing app key").
+        // The config's own red status already names the problem (e.g. "App Key missing").
         if (error instanceof ConfigProblemError) show(config.currentStatus());
         else showFailure(error);
         done(error as Error);

@@ -203,7 +203,8 @@ describe('the editor in a real browser', () => {
         await textMatches(status.locator('[data-row="state"]'), /ready/);
         await status.scrollIntoViewIfNeeded();
         await readyForScreenshot(page);
-        await page.screenshot({ path: join(shots, 'screenshot-config-dialog.png') });
+        // The README's picture of this dialog is the demo's (demo-screens.test.ts); this one is for failures.
+        await page.screenshot({ path: join(temp.path, 'config-dialog-setup.png') });
         assert.ok(!(await page.content()).includes(token), 'the token is nowhere in the page after Save');
         await page.locator('#node-config-dialog-ok').click();
         await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
@@ -260,7 +261,7 @@ describe('the editor in a real browser', () => {
         await textMatches(statusLabel(page, sceneNode), new RegExp(`^ran ${PIN_ENTRY.name}$`));
         await nodeElement(page, sceneNode).locator('.red-ui-flow-node-status-dot-green').waitFor();
         await readyForScreenshot(page);
-        await page.screenshot({ path: join(shots, 'screenshot-flow.png') });
+        await page.screenshot({ path: join(temp.path, 'flow-setup.png') });
         await until(() => sim.sceneRuns.length > runsBefore, 'the simulator to record the scene run');
         assert.equal(sim.sceneRuns.at(-1)?.sceneId, PIN_ENTRY.sceneId);
 

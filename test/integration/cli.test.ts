@@ -183,6 +183,31 @@ describe('aqara-test command-line tool', () => {
     assert.match(result.stderr, /AQARA_REFRESH_TOKEN environment variable/);
   });
 
+  it('a mistyped -config-id says it names no stored config and lists the stored ids', async () => {
+    const db = join(temp.path, 'two-configs', 'tokens.db');
+    const store = TokenStore.open(db);
+    store.write('a1b2c3d4e5f60001', sim.issueRefreshToken(), sim.apps[0].appId);
+    store.write('a1b2c3d4e5f60002', sim.issueRefreshToken(), sim.apps[0].appId);
+    store.close();
+    const result = await record([
+      '-config',
+      configPath,
+      '-action',
+      'pin',
+      '-db',
+      db,
+      '-config-id',
+      'a1b2c3d4e5f6000',
+    ]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /-config-id "a1b2c3d4e5f6000" names no stored config in this token database; the stored ones are: a1b2c3d4e5f60001, a1b2c3d4e5f60002/,
+    );
+    assert.equal(occurrences(result.stderr, NO_REFRESH_TOKEN_MESSAGE), 0, result.stderr);
+    assert.equal(occurrences(result.stderr, 'Error:'), 1, result.stderr);
+  });
+
   it('prints a dead refresh token error once', async () => {
     const db = join(temp.path, 'dead', 'tokens.db');
     const token = sim.issueRefreshToken();

@@ -293,7 +293,7 @@ describe(
         const script = await fetch(nodeRed.urlFor(`resources/${PACKAGE_NAME}/aqara-editor.js`));
         assert.equal(script.status, 200, 'the shared editor script is served');
         assert.match(await script.text(), /AqaraEditor/);
-        const icon = await fetch(nodeRed.urlFor(`icons/${PACKAGE_NAME}/aqara.svg`));
+        const icon = await fetch(nodeRed.urlFor(`icons/${PACKAGE_NAME}/aqara-scene.svg`));
         assert.equal(icon.status, 200, 'the icon is served');
         await icon.arrayBuffer();
       },

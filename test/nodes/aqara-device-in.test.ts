@@ -11,6 +11,7 @@ import {
   helper,
   loggedText,
   node,
+  statusBecomes,
   NODES_WITH_HTTP_NODE,
   onTab,
   seedRefreshToken,
@@ -30,6 +31,15 @@ afterEach(async () => {
 });
 
 type Msg = { topic?: string; payload?: unknown; data?: Record<string, unknown> };
+
+/** Node-RED's log levels (RED.log.WARN, RED.log.INFO): a node's warn also goes to the Debug sidebar. */
+const LOG_WARN = 30;
+const LOG_INFO = 40;
+
+/** What Node-RED logged since load(), entry by entry (level and text). */
+function loggedEntries(): Array<{ level: number; msg: unknown }> {
+  return (helper.log().args as Array<[{ level: number; msg: unknown }]>).map(([entry]) => entry);
+}
 
 function collect(id: string): Msg[] {
   const seen: Msg[] = [];
@@ -116,7 +126,7 @@ describe('aqara-device-in', () => {
     assert.deepEqual([out[3].payload, out[3].data?.previous], [0, 1]);
   });
 
-  it('a model with a resource Aqara will not read (302) still sends the others, says which once, and then skips it', async () => {
+  it('every readable resource: one Aqara will not read (302) is said once in the log, not the Debug sidebar, and skipped', async () => {
     seedRefreshToken(h);
     await helper.load(
       NODES_WITH_HTTP_NODE,
@@ -134,8 +144,16 @@ describe('aqara-device-in', () => {
       `${SENSOR_DID}/8.0.2008`,
     ]);
     assert.equal(typeof out.find((msg) => msg.topic === `${SENSOR_DID}/0.1.85`)?.payload, 'number');
-    await waitFor(() => /8\.0\.2041/.test(loggedText()), 'the warning naming the unreadable resource');
+    await waitFor(() => /8\.0\.2041/.test(loggedText()), 'the log line naming the unreadable resource');
     assert.match(loggedText(), /does not let this app read 8\.0\.2041 of 阳台温湿度/);
+    // An info line in Node-RED's log: node.warn would also put a yellow warning into the Debug sidebar.
+    assert.deepEqual(
+      loggedEntries()
+        .filter((entry) => /8\.0\.2041/.test(String(entry.msg)))
+        .map((entry) => entry.level),
+      [LOG_INFO],
+    );
+    await statusBecomes('in', 'watching, 1 skipped');
 
     // From now on a poll is one call, without the unreadable resource, and no second warning.
     const watch = findConfigRuntime('cfg')?.existingDeviceWatch;
@@ -149,6 +167,22 @@ describe('aqara-device-in', () => {
     );
     assert.equal(h.sim.callCount('query.resource.value') - before, 1);
     assert.equal(loggedText().match(/8\.0\.2041/g)?.length, 1);
+  });
+
+  it('a resource the user listed that Aqara will not read is a warning (their list asks for it)', async () => {
+    seedRefreshToken(h);
+    await helper.load(
+      NODES_WITH_HTTP_NODE,
+      flow(h, { device: SENSOR_DID, resources: ['0.1.85', '8.0.2041'] }, { pollSeconds: 0 }),
+      { cfg: { appKey: APP.appKey } },
+    );
+    await waitFor(() => /8\.0\.2041/.test(loggedText()), 'the warning naming the unreadable resource');
+    assert.deepEqual(
+      loggedEntries()
+        .filter((entry) => /8\.0\.2041/.test(String(entry.msg)))
+        .map((entry) => entry.level),
+      [LOG_WARN],
+    );
   });
 
   it('push: subscribed at deploy; a pushed value is sent once, and the poll that sees it again is not', async () => {

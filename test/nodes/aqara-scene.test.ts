@@ -171,7 +171,7 @@ describe('aqara-scene', () => {
     assert.equal(lastStatus('scene')?.text, 'no token');
   });
 
-  it('an expired refresh token gives the contract text and a red "token expired"', async () => {
+  it('an expired refresh token gives the contract text and a red "refresh token dead"', async () => {
     const token = seedRefreshToken(h);
     h.sim.expireRefreshToken(token);
     await helper.load(NODES, sceneFlow(h), credentials());
@@ -179,8 +179,8 @@ describe('aqara-scene', () => {
     node('scene').receive({});
     const error = (await caught).error as { message: string };
     assert.ok(error.message.includes(EXPIRED), error.message);
-    await statusBecomes('scene', 'token expired');
-    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'token expired' });
+    await statusBecomes('scene', 'refresh token dead');
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'refresh token dead' });
   });
 
   it('shows "refreshing" while the first access token is fetched, then the run', async () => {
@@ -239,7 +239,7 @@ describe('aqara-scene', () => {
 
   it('a config without App Key: red status at deploy, a clear error on use, no crash', async () => {
     await helper.load(NODES, sceneFlow(h), credentials(''));
-    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'missing app key' });
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'App Key missing' });
     const caught = nextMessage('caught');
     node('scene').receive({});
     const error = (await caught).error as { message: string };
@@ -247,13 +247,13 @@ describe('aqara-scene', () => {
       error.message,
       /aqara-config "home" has no App Key - open the config node, enter it and deploy/,
     );
-    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'missing app key' });
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'App Key missing' });
     assert.equal(h.sim.callCount(), 0);
   });
 
   it('a config without App ID or with an unknown region says which', async () => {
     await helper.load(NODES, sceneFlow(h, 'tv_pin_entry', { appId: '  ' }), credentials());
-    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'missing app id' });
+    assert.deepEqual(lastStatus('scene'), { fill: 'red', shape: 'ring', text: 'App ID missing' });
     await helper.unload();
 
     await helper.load(NODES, sceneFlow(h, 'tv_pin_entry', { region: 'mars' }), credentials());

@@ -69,7 +69,7 @@ describe('aqara-device-get', () => {
     assert.equal(data.resources[0].name, 'Left switch');
     assert.equal(data.resources[0].raw, '0');
     assert.equal(h.sim.callCount('query.resource.value'), 1);
-    assert.deepEqual(statuses('get').at(-1), { fill: 'green', shape: 'dot', text: '0 +2' });
+    assert.deepEqual(statuses('get').at(-1), { fill: 'green', shape: 'dot', text: '0 and 2 more' });
   });
 
   it('msg.device and msg.resources (comma-separated) override the properties', async () => {

@@ -30,6 +30,7 @@ interface NodeDefinition {
   defaults: Record<string, PropertyDef>;
   credentials?: Record<string, { type: string }>;
   icon?: string;
+  label?: (this: Record<string, unknown>) => string;
   inputs?: number;
   outputs?: number;
 }
@@ -127,7 +128,7 @@ describe('editor files', () => {
     });
   }
 
-  it('flow nodes sit in the Aqara category with the package icon', () => {
+  it('flow nodes sit in the Aqara category, each with its own icon', () => {
     for (const type of FLOW_NODE_TYPES) {
       const def = definitionOf(type);
       assert.equal(def.category, 'Aqara');
@@ -135,7 +136,7 @@ describe('editor files', () => {
       // aqara-device-in starts flows (push or poll); every other flow node acts on a message.
       assert.equal(def.inputs, type === 'aqara-device-in' ? 0 : 1, `${type} inputs`);
       assert.equal(def.outputs, 1);
-      assert.ok(def.icon && existsSync(join(NODES_DIR, 'icons', def.icon)), `${type} icon`);
+      assert.equal(def.icon, `${type}.svg`, `${type} icon`);
     }
   });
 
@@ -261,8 +262,29 @@ describe('editor files', () => {
     assert.match(shared, /-refresh'\)\.on\('click', function \(\) \{\s*load\(true\);/);
   });
 
-  it('the icon is an SVG', () => {
-    const svg = readFileSync(join(NODES_DIR, 'icons', 'aqara.svg'), 'utf8');
-    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  it('an unnamed device node is labelled with the device name its dialog kept, not the raw did', () => {
+    for (const type of ['aqara-device-get', 'aqara-device-in', 'aqara-device-out']) {
+      const def = definitionOf(type);
+      assert.equal(def.defaults.deviceName?.value, '', `${type} keeps the device name`);
+      const node = { name: '', device: 'lumi.158d0009d4e5f6', deviceName: 'Wall switch', resource: '' };
+      const label = def.label?.call({ ...node, _: (key: string) => key }) ?? '';
+      assert.match(label, /^Wall switch/, type);
+      assert.doesNotMatch(label, /lumi\./, type);
+    }
+  });
+
+  it("every node type has an icon in Node-RED's palette style: a white glyph on a 40x60 SVG", () => {
+    // The node types still to come have theirs already, so their nodes can point at them.
+    const coming = ['aqara-ir', 'aqara-automation', 'aqara-api', 'aqara-history'];
+    for (const type of [...new Set([...TYPES, ...coming])]) {
+      const file = join(NODES_DIR, 'icons', `${type}.svg`);
+      assert.ok(existsSync(file), `${type}.svg`);
+      const svg = readFileSync(file, 'utf8');
+      assert.match(svg, /^<svg [^>]*viewBox="0 0 40 60"[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, type);
+      // White only: the node's own colour is the background, in the light and the dark editor theme alike.
+      const colours = [...svg.matchAll(/(?:fill|stroke)="([^"]+)"/g)].map((match) => match[1]);
+      assert.ok(colours.length > 0, type);
+      for (const colour of colours) assert.ok(['#fff', 'none'].includes(colour), `${type}: ${colour}`);
+    }
   });
 });

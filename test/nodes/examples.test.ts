@@ -92,7 +92,9 @@ describe('examples', () => {
       assert.ok(!/appKey|credentials|refresh_?token"/i.test(text), file);
       const config = flow.find((n) => n.type === 'aqara-config');
       assert.equal(config?.region, 'cn', file);
-      assert.equal(config?.appId, 'YOUR_APP_ID', file);
+      // Empty, not a placeholder value: deployed as it is, every node says which field is missing.
+      assert.equal(config?.appId, '', file);
+      assert.equal(config?.keyId, '', file);
       const tv = config?.scenes as Record<string, string>;
       assert.deepEqual(Object.keys(tv).sort(), ['tv_pin_entry', 'tv_power_off', 'tv_warning'], file);
     }
@@ -108,8 +110,13 @@ describe('examples', () => {
       );
       await helper.load([...NODES, ...core], flow);
       for (const n of flow.filter((n) => (FLOW_NODE_TYPES as readonly string[]).includes(n.type))) {
-        // No App Key in an example: the nodes say so instead of failing later.
-        assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'missing app key' }, n.id);
+        // Deployed as imported, every Aqara node says what to fill in first, before anything runs.
+        assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'App ID missing' }, n.id);
+      }
+      // Devices are picked, not placeholder dids that would fail only when a message arrives.
+      for (const n of flow.filter((n) => n.type === 'aqara-device-get' || n.type === 'aqara-device-out')) {
+        assert.equal(n.device, '', `${file}: ${n.id}`);
+        assert.match(String(n.name), /pick your device/, `${file}: ${n.id}`);
       }
     });
   }

@@ -1,11 +1,13 @@
 import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
 import type { SimulatorApp, SimulatorScene } from '../../simulator/server';
+import { type FlowRow, layOutRows, type UnplacedNode } from '../../support/flow-layout';
 import { TOKEN_DB_FILE } from './demo-paths';
 
 /**
- * The demo flow: one aqara-config aimed at the local simulator, a row per TV scene
- * (inject -> aqara-scene -> debug), a token-status row, a catch for failures and a comment that
- * explains it all. Ids are fixed and readable so later runs can find the config node again.
+ * The demo flow: one aqara-config aimed at the local simulator and one row per thing the package does,
+ * each a small story (a comment, then its nodes: inject -> Aqara node -> debug). The rows are laid out
+ * by support/flow-layout.ts from their labels, so a row added here needs no coordinates. Ids are fixed
+ * and readable so later runs can find the config node again.
  */
 
 export interface FlowNode {
@@ -17,13 +19,18 @@ export interface FlowNode {
 export const DEMO_TAB_ID = 'aqara-demo-tab';
 export const DEMO_CONFIG_ID = 'aqara-demo-config';
 
-const ROWS: ReadonlyArray<{ key: string; label: string; scene: string }> = [
+/** Polled this often, so a switch turned in the demo shows up in its events row soon. */
+const DEMO_POLL_SECONDS = 10;
+
+const SCENES: ReadonlyArray<{ key: string; label: string; scene: string }> = [
   { key: 'pin', label: 'PIN entry', scene: 'tv_pin_entry' },
   { key: 'warn', label: 'Warning', scene: 'tv_warning' },
   { key: 'off', label: 'Power off', scene: 'tv_power_off' },
 ];
 
-function inject(id: string, name: string, x: number, y: number, target: string): FlowNode {
+type Wired = UnplacedNode & { wires: string[][] };
+
+function inject(id: string, name: string, target: string, payload?: boolean): Wired {
   return {
     id,
     type: 'inject',
@@ -35,16 +42,14 @@ function inject(id: string, name: string, x: number, y: number, target: string):
     once: false,
     onceDelay: 0.1,
     topic: '',
-    payload: '',
-    payloadType: 'date',
-    x,
-    y,
+    payload: payload === undefined ? '' : String(payload),
+    payloadType: payload === undefined ? 'date' : 'bool',
     wires: [[target]],
   };
 }
 
 /** Also printed to Node-RED's console, so the terminal shows each result as well as the sidebar. */
-function debug(id: string, name: string, property: string, x: number, y: number): FlowNode {
+function debug(id: string, name: string, property = 'payload'): Wired {
   return {
     id,
     type: 'debug',
@@ -56,21 +61,26 @@ function debug(id: string, name: string, property: string, x: number, y: number)
     tostatus: false,
     complete: property,
     targetType: 'msg',
-    x,
-    y,
     wires: [],
   };
+}
+
+function comment(id: string, name: string, info = ''): UnplacedNode {
+  return { id, type: 'comment', z: DEMO_TAB_ID, name, info, wires: [] };
+}
+
+/** An Aqara flow node of the demo's config, wired to `to`. */
+function aqara(id: string, type: string, name: string, to: string[], properties: object = {}): Wired {
+  return { id, type, z: DEMO_TAB_ID, name, config: DEMO_CONFIG_ID, ...properties, wires: [to] };
 }
 
 function explanation(simulatorUrl: string): string {
   return [
     `This flow talks to a local **Aqara simulator** (${simulatorUrl}) that \`npm start\` runs, not to Aqara's cloud.`,
     '',
-    '- Click the button on the left of an inject node to run that scene. The result',
-    '  (`sceneId`, `scene`, `requestId`) appears in the Debug sidebar and in the terminal.',
-    '- **Read sensor** reads a temperature/humidity sensor of the simulated account (values drift over time);',
-    '  **Switch on/off** writes a wall switch channel. Open either node to pick another device or resource.',
-    '- **Token status** shows whether a refresh token is stored and how long the cached access token lives.',
+    '- Each row below is one thing the package does; its comment says what to click and what to look at.',
+    '- Click the button on the left of an inject node: the result appears in the Debug sidebar and in',
+    '  the terminal.',
     `- The refresh token is not in this flow: it lives in the token database (${TOKEN_DB_FILE}).`,
     '  `npm start` stored one from the simulator for you. Replace it in the *Aqara simulator* config node',
     '  or with `POST /aqara/refresh-token`.',
@@ -81,23 +91,125 @@ function explanation(simulatorUrl: string): string {
   ].join('\n');
 }
 
+/**
+ * The rows of the demo, top to bottom. A new node type gets a row here: a comment that tells its story
+ * in a line, and its nodes.
+ */
+function demoRows(simulatorUrl: string): FlowRow[] {
+  return [
+    {
+      comment: comment(
+        'aqara-demo-readme',
+        'Aqara Cloud demo: click the button of an inject node (open this comment for details)',
+        explanation(simulatorUrl),
+      ),
+      lines: [],
+    },
+    {
+      comment: comment(
+        'aqara-demo-comment-scenes',
+        'Run a scene: each button runs one of the TV scenes; a failure reaches the Catch node',
+      ),
+      lines: [
+        ...SCENES.map(({ key, label, scene }) => [
+          inject(`aqara-demo-inject-${key}`, label, `aqara-demo-scene-${key}`),
+          aqara(`aqara-demo-scene-${key}`, 'aqara-scene', label, [`aqara-demo-debug-${key}`], { scene }),
+          debug(`aqara-demo-debug-${key}`, `${label} result`),
+        ]),
+        [
+          {
+            id: 'aqara-demo-catch',
+            type: 'catch',
+            z: DEMO_TAB_ID,
+            name: 'Scene failures',
+            scope: ['aqara-demo-scene-pin', 'aqara-demo-scene-warn', 'aqara-demo-scene-off'],
+            uncaught: false,
+            wires: [['aqara-demo-debug-errors']],
+          },
+          undefined,
+          debug('aqara-demo-debug-errors', 'Why a scene failed', 'error.message'),
+        ],
+      ],
+    },
+    {
+      comment: comment(
+        'aqara-demo-comment-token',
+        'Token status: is a refresh token stored, how long does the access token live',
+      ),
+      lines: [
+        [
+          inject('aqara-demo-inject-status', 'Token status', 'aqara-demo-token-status'),
+          aqara('aqara-demo-token-status', 'aqara-token-status', 'Token status', ['aqara-demo-debug-status']),
+          debug('aqara-demo-debug-status', 'Token status'),
+        ],
+      ],
+    },
+    {
+      comment: comment(
+        'aqara-demo-comment-sensor',
+        'Read a sensor: Aqara sends hundredths (2369 is 23.69 \u00b0C, 5762 is 57.62 %)',
+      ),
+      lines: [
+        [
+          inject('aqara-demo-inject-sensor', 'Read sensor', 'aqara-demo-sensor'),
+          aqara(
+            'aqara-demo-sensor',
+            'aqara-device-get',
+            'Temperature, humidity',
+            ['aqara-demo-debug-sensor'],
+            {
+              device: SENSOR_DID,
+              resources: ['0.1.85', '0.2.85'],
+            },
+          ),
+          debug('aqara-demo-debug-sensor', 'Sensor values'),
+        ],
+      ],
+    },
+    {
+      comment: comment(
+        'aqara-demo-comment-switch',
+        'Switch a light: write the left channel of a wall switch (checked against its definition first)',
+      ),
+      lines: [
+        [
+          inject('aqara-demo-inject-switch-on', 'Switch on', 'aqara-demo-switch', true),
+          aqara('aqara-demo-switch', 'aqara-device-out', 'Wall switch, left', ['aqara-demo-debug-switch'], {
+            device: SWITCH_DID,
+            resource: '4.1.85',
+          }),
+          debug('aqara-demo-debug-switch', 'Written'),
+        ],
+        [inject('aqara-demo-inject-switch-off', 'Switch off', 'aqara-demo-switch', false)],
+      ],
+    },
+    {
+      comment: comment(
+        'aqara-demo-comment-events',
+        `Device events: every change of the wall switch, by push or (here) a poll every ${DEMO_POLL_SECONDS} s`,
+      ),
+      lines: [
+        [
+          aqara('aqara-demo-events', 'aqara-device-in', 'Wall switch changes', ['aqara-demo-debug-events'], {
+            device: SWITCH_DID,
+            resources: [],
+            onlyChanges: true,
+            outputOnStart: false,
+          }),
+          debug('aqara-demo-debug-events', 'What changed', 'data'),
+        ],
+      ],
+    },
+  ];
+}
+
 export function demoFlow(
   simulatorUrl: string,
   app: SimulatorApp,
   scenes: readonly SimulatorScene[],
 ): FlowNode[] {
-  const nodes: FlowNode[] = [
+  return [
     { id: DEMO_TAB_ID, type: 'tab', label: 'Aqara demo', disabled: false, info: '' },
-    {
-      id: 'aqara-demo-readme',
-      type: 'comment',
-      z: DEMO_TAB_ID,
-      name: 'Aqara Cloud demo: click an inject button (open this comment for details)',
-      info: explanation(simulatorUrl),
-      x: 330,
-      y: 40,
-      wires: [],
-    },
     {
       id: DEMO_CONFIG_ID,
       type: 'aqara-config',
@@ -107,99 +219,11 @@ export function demoFlow(
       appId: app.appId,
       keyId: app.keyId,
       scenes: Object.fromEntries(scenes.map((scene) => [scene.name, scene.sceneId])),
+      pollSeconds: DEMO_POLL_SECONDS,
       // Sent once with the deploy, as the editor does; Node-RED stores it encrypted in flows_cred.json.
       credentials: { appKey: app.appKey },
     },
-  ];
-  ROWS.forEach((row, index) => {
-    const y = 100 + index * 60;
-    const sceneId = `aqara-demo-scene-${row.key}`;
-    const debugId = `aqara-demo-debug-${row.key}`;
-    nodes.push(
-      inject(`aqara-demo-inject-${row.key}`, row.label, 130, y, sceneId),
-      {
-        id: sceneId,
-        type: 'aqara-scene',
-        z: DEMO_TAB_ID,
-        name: row.label,
-        config: DEMO_CONFIG_ID,
-        scene: row.scene,
-        x: 330,
-        y,
-        wires: [[debugId]],
-      },
-      debug(debugId, `${row.label} result`, 'payload', 550, y),
-    );
-  });
-  const statusY = 100 + ROWS.length * 60;
-  nodes.push(
-    inject('aqara-demo-inject-status', 'Token status', 130, statusY, 'aqara-demo-token-status'),
-    {
-      id: 'aqara-demo-token-status',
-      type: 'aqara-token-status',
-      z: DEMO_TAB_ID,
-      name: 'Token status',
-      config: DEMO_CONFIG_ID,
-      x: 330,
-      y: statusY,
-      wires: [['aqara-demo-debug-status']],
-    },
-    debug('aqara-demo-debug-status', 'Token status', 'payload', 550, statusY),
-    {
-      id: 'aqara-demo-catch',
-      type: 'catch',
-      z: DEMO_TAB_ID,
-      name: 'Scene failures',
-      scope: null,
-      uncaught: false,
-      x: 140,
-      y: statusY + 80,
-      wires: [['aqara-demo-debug-errors']],
-    },
-    debug('aqara-demo-debug-errors', 'Why a scene failed', 'error.message', 550, statusY + 80),
-  );
-  nodes.push(...deviceRows(statusY + 160));
-  return nodes;
-}
-
-/** A sensor read and a wall-switch channel switched, on the simulator's own devices. */
-function deviceRows(y: number): FlowNode[] {
-  const valueInject = (id: string, name: string, value: boolean, rowY: number): FlowNode => ({
-    ...inject(id, name, 130, rowY, 'aqara-demo-switch'),
-    payload: String(value),
-    payloadType: 'bool',
-  });
-  return [
-    inject('aqara-demo-inject-sensor', 'Read sensor', 130, y, 'aqara-demo-sensor'),
-    {
-      id: 'aqara-demo-sensor',
-      type: 'aqara-device-get',
-      z: DEMO_TAB_ID,
-      // Aqara sends both in hundredths: 2369 is 23.69 °C, 5762 is 57.62 %.
-      name: 'Temperature, humidity (0.01 °C, 0.01 %)',
-      config: DEMO_CONFIG_ID,
-      device: SENSOR_DID,
-      resources: ['0.1.85', '0.2.85'],
-      x: 350,
-      y,
-      wires: [['aqara-demo-debug-sensor']],
-    },
-    debug('aqara-demo-debug-sensor', 'Sensor values', 'payload', 570, y),
-    valueInject('aqara-demo-inject-switch-on', 'Switch on', true, y + 60),
-    valueInject('aqara-demo-inject-switch-off', 'Switch off', false, y + 100),
-    {
-      id: 'aqara-demo-switch',
-      type: 'aqara-device-out',
-      z: DEMO_TAB_ID,
-      name: 'Wall switch, left',
-      config: DEMO_CONFIG_ID,
-      device: SWITCH_DID,
-      resource: '4.1.85',
-      x: 350,
-      y: y + 80,
-      wires: [['aqara-demo-debug-switch']],
-    },
-    debug('aqara-demo-debug-switch', 'Written', 'payload', 570, y + 80),
+    ...layOutRows(demoRows(simulatorUrl)),
   ];
 }
 

@@ -31,31 +31,29 @@ function say(line: string): void {
 }
 
 /**
- * Deploys the demo flow when Node-RED has no flow at all (first run, or everything was deleted);
- * otherwise keeps the user's flow and only makes the demo config node follow a moved simulator.
+ * A Node-RED with no flow at all (first run, or everything was deleted) gets the demo: first its config
+ * node alone, so a refresh token can be stored before any node uses it (a device-in started without one
+ * would show an error and wait 30 s to try again), then the whole flow. Otherwise the user's flow stays,
+ * and only the demo config node follows a moved simulator.
  */
-async function prepareFlow(admin: NodeRedAdmin, sim: DemoSimulator): Promise<void> {
-  const flows = await admin.getFlows();
-  if (flows.length === 0) {
-    await admin.deployFlows(demoFlow(sim.url, DEMO_APP, DEMO_SCENES));
-    say(`deployed the demo flow to ${shown(FLOWS_FILE)}`);
-    return;
-  }
-  const moved = retargetSimulator(flows, sim.url);
-  if (moved) {
-    await admin.deployFlows(moved);
-    say(`pointed the demo config node at the simulator's new address ${sim.url}`);
-  }
-}
-
 async function provision(admin: NodeRedAdmin, red: NodeRedProcess, sim: DemoSimulator): Promise<void> {
-  await prepareFlow(admin, sim);
-  const hasConfig = (await admin.getFlows()).some((flowNode) => flowNode.id === DEMO_CONFIG_ID);
-  if (!hasConfig) {
-    say(
-      `the demo config node (${DEMO_CONFIG_ID}) is no longer in the flow, so no refresh token was provisioned`,
-    );
-    return;
+  const flows = await admin.getFlows();
+  const fresh = flows.length === 0;
+  const demo = demoFlow(sim.url, DEMO_APP, DEMO_SCENES);
+  if (fresh) {
+    await admin.deployFlows(demo.filter((node) => node.type === 'tab' || node.id === DEMO_CONFIG_ID));
+  } else {
+    const moved = retargetSimulator(flows, sim.url);
+    if (moved) {
+      await admin.deployFlows(moved);
+      say(`pointed the demo config node at the simulator's new address ${sim.url}`);
+    }
+    if (!flows.some((flowNode) => flowNode.id === DEMO_CONFIG_ID)) {
+      say(
+        `the demo config node (${DEMO_CONFIG_ID}) is no longer in the flow, so no refresh token was provisioned`,
+      );
+      return;
+    }
   }
   const status = await admin.waitForConfig(DEMO_CONFIG_ID, () => red.running, STARTUP_TIMEOUT_MS);
   const outcome = await ensureRefreshToken(
@@ -68,6 +66,10 @@ async function provision(admin: NodeRedAdmin, red: NodeRedProcess, sim: DemoSimu
   if (outcome === 'kept') say(`the refresh token in ${where} is still valid on the simulator`);
   else if (outcome === 'stored') say(`stored a refresh token from the simulator in ${where}`);
   else say(`the simulator no longer knew the token in ${where}; stored a fresh one`);
+  if (fresh) {
+    await admin.deployFlows(demo);
+    say(`deployed the demo flow to ${shown(FLOWS_FILE)}`);
+  }
 }
 
 async function main(): Promise<number> {

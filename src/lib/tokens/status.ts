@@ -22,4 +22,9 @@ export interface TokenStatus {
   /** The last refresh or storage failure, in words, or null after a success. */
   last_error: string | null;
   state: TokenState;
+  /**
+   * Why the config cannot be used at all (e.g. `missing-app-key`), when that is so: then `state` is
+   * `error` without any token being at fault, and the editor says which field to fill in instead.
+   */
+  problem?: string;
 }

@@ -242,6 +242,19 @@ export class TokenStore implements SyncTokenStore {
     }
   }
 
+  /** The config ids that have a token here: named when a given id has none (a typing mistake). */
+  configIds(): string[] {
+    try {
+      this.ensureSchema();
+      const rows = this.db.prepare('SELECT config_id FROM aqara_tokens ORDER BY config_id').all() as Array<{
+        config_id: string;
+      }>;
+      return rows.map((row) => row.config_id);
+    } catch (error) {
+      throw storageError('read', this.path, error);
+    }
+  }
+
   /** A token a person pasted replaces whatever is stored, and cancels any refresh in flight elsewhere. */
   write(configId: string, refreshToken: string, appId: string, now: Date = new Date()): StoredToken {
     try {

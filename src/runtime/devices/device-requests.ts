@@ -50,7 +50,7 @@ export function handleDeviceRequests<Input, Result>(
     try {
       service = configRuntime(config.id).deviceService(config.tokenManager());
     } catch (error) {
-      // The config's own red status already names the problem (e.g. "missing app key").
+      // The config's own red status already names the problem (e.g. "App Key missing").
       if (error instanceof ConfigProblemError) show(config.currentStatus());
       return done(error as Error);
     }
