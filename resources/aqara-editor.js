@@ -146,8 +146,10 @@
    * button and a status line, all with ids `<idPrefix>-device-picker`, `-refresh`, `-picker-status`.
    * Picking a device writes its did into #node-input-device and calls onDevice(device) (undefined
    * for a did no listed device has). Device and room names come from Aqara: attributes and .text() only.
+   * Infrared remotes are marked; `only(device)`, when given, keeps the devices it accepts (aqara-ir:
+   * remotes only).
    */
-  function devicePicker(idPrefix, onDevice) {
+  function devicePicker(idPrefix, onDevice, only) {
     var didInput = $('#node-input-device');
     var select = $('#' + idPrefix + '-device-picker');
     var status = $('#' + idPrefix + '-picker-status');
@@ -164,14 +166,16 @@
       var groups = {};
       (Array.isArray(body.devices) ? body.devices : []).forEach(function (device) {
         if (!device || typeof device.did !== 'string') return;
+        if (only && !only(device)) return;
         devices[device.did] = device;
         var room = String(device.positionName || device.positionId || '');
         if (!groups[room]) groups[room] = $('<optgroup/>').attr('label', room).appendTo(select);
         var state = device.state === 1 ? t('aqara-config.picker.online') : t('aqara-config.picker.offline');
+        var remote = isIrRemote(device) ? ' \u00b7 ' + t('aqara-config.picker.irRemote') : '';
         $('<option/>')
           .attr('value', device.did)
           .attr('title', device.did)
-          .text(String(device.name) + ' \u2014 ' + String(device.model) + ' (' + state + ')')
+          .text(String(device.name) + ' \u2014 ' + String(device.model) + ' (' + state + ')' + remote)
           .appendTo(groups[room]);
       });
       select.val(devices[didInput.val()] ? didInput.val() : '');
@@ -218,6 +222,11 @@
       load(false);
     });
     load(false);
+  }
+
+  /** Infrared remotes are virtual devices with virtual.ir.* models (a TV, an air conditioner, ...). */
+  function isIrRemote(device) {
+    return typeof device.model === 'string' && device.model.indexOf('virtual.ir.') === 0;
   }
 
   /**
@@ -276,6 +285,7 @@
     requestErrorText: requestErrorText,
     notify: notify,
     devicePicker: devicePicker,
+    isIrRemote: isIrRemote,
     loadResources: loadResources,
     describeResource: describeResource,
     writable: writable,
