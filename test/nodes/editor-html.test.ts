@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import {
+  API_EDITOR_SETTINGS,
   CONFIG_EDITOR_SETTINGS,
   KEEP_ALIVE_DAYS,
   MIN_POLL_SECONDS,
@@ -50,7 +51,7 @@ const EDITOR_SCRIPT_TAG =
 /** What Node-RED's editor holds in RED.settings: each node type's exportable settings. */
 function editorSettings(): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
-  for (const exported of [CONFIG_EDITOR_SETTINGS, TOKEN_STATUS_EDITOR_SETTINGS]) {
+  for (const exported of [CONFIG_EDITOR_SETTINGS, TOKEN_STATUS_EDITOR_SETTINGS, API_EDITOR_SETTINGS]) {
     for (const [name, setting] of Object.entries(exported)) {
       if (setting.exportable) settings[name] = setting.value;
     }
@@ -235,6 +236,20 @@ describe('editor files', () => {
     for (const bad of ['31', '-1', 'soon', '1e1']) assert.ok(!days.call({}, bad), bad);
   });
 
+  it("aqara-api refuses, in the dialog already, an intent not of Aqara's shape and the token intents", () => {
+    const intent = definitionOf('aqara-api').defaults.intent.validate as NonNullable<PropertyDef['validate']>;
+    for (const ok of ['', undefined, 'query.ota.firmware', 'config.scene.run', 'spec.config.trait.subscribe'])
+      assert.ok(intent.call({}, ok), String(ok));
+    for (const bad of [
+      'query',
+      'query.ota firmware',
+      'query..x',
+      'config.auth.refreshToken',
+      'Config.Auth.getToken',
+    ])
+      assert.ok(!intent.call({}, bad), bad);
+  });
+
   it('no dialog builds HTML from values: text goes in through .text(), .val() or attributes', () => {
     for (const file of [...TYPES.map((type) => `${type}.html`), EDITOR_SCRIPT]) {
       const text = readFileSync(file.endsWith('.html') ? join(NODES_DIR, file) : file, 'utf8');
@@ -261,8 +276,10 @@ describe('editor files', () => {
     assert.match(shared, /-refresh'\)\.on\('click', function \(\) \{\s*load\(true\);/);
   });
 
-  it('the icon is an SVG', () => {
-    const svg = readFileSync(join(NODES_DIR, 'icons', 'aqara.svg'), 'utf8');
-    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  it('the icons are SVGs', () => {
+    for (const icon of ['aqara.svg', 'aqara-ir.svg', 'aqara-automation.svg', 'aqara-api.svg']) {
+      const svg = readFileSync(join(NODES_DIR, 'icons', icon), 'utf8');
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, icon);
+    }
   });
 });
