@@ -1,4 +1,4 @@
-import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
+import { AC_REMOTE_DID, SENSOR_DID, SWITCH_DID, TV_REMOTE_DID } from '../../simulator/devices';
 import type { SimulatorApp, SimulatorScene } from '../../simulator/server';
 import { TOKEN_DB_FILE } from './demo-paths';
 
@@ -70,6 +70,8 @@ function explanation(simulatorUrl: string): string {
     '  (`sceneId`, `scene`, `requestId`) appears in the Debug sidebar and in the terminal.',
     '- **Read sensor** reads a temperature/humidity sensor of the simulated account (values drift over time);',
     '  **Switch on/off** writes a wall switch channel. Open either node to pick another device or resource.',
+    '- **TV power** and **TV volume +** press keys of an infrared TV remote; **AC cool 24 °C** and **AC off**',
+    '  set an air conditioner remote (the state after the click comes back). Both hang off the simulated Hub M2.',
     '- **Token status** shows whether a refresh token is stored and how long the cached access token lives.',
     `- The refresh token is not in this flow: it lives in the token database (${TOKEN_DB_FILE}).`,
     '  `npm start` stored one from the simulator for you. Replace it in the *Aqara simulator* config node',
@@ -159,6 +161,7 @@ export function demoFlow(
     debug('aqara-demo-debug-errors', 'Why a scene failed', 'error.message', 550, statusY + 80),
   );
   nodes.push(...deviceRows(statusY + 160));
+  nodes.push(...remoteRows(statusY + 340));
   return nodes;
 }
 
@@ -200,6 +203,59 @@ function deviceRows(y: number): FlowNode[] {
       wires: [['aqara-demo-debug-switch']],
     },
     debug('aqara-demo-debug-switch', 'Written', 'payload', 570, y + 80),
+  ];
+}
+
+/** A TV remote's keys pressed and an air conditioner set, on the simulated Hub M2's infrared remotes. */
+function remoteRows(y: number): FlowNode[] {
+  const withPayload = (node: FlowNode, payload: unknown, payloadType: string): FlowNode => ({
+    ...node,
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    payloadType,
+  });
+  return [
+    withPayload(inject('aqara-demo-inject-tv-power', 'TV power', 130, y, 'aqara-demo-tv'), 'Power', 'str'),
+    withPayload(
+      inject('aqara-demo-inject-tv-volume', 'TV volume +', 130, y + 40, 'aqara-demo-tv'),
+      'Volume +',
+      'str',
+    ),
+    {
+      id: 'aqara-demo-tv',
+      type: 'aqara-ir',
+      z: DEMO_TAB_ID,
+      name: 'Living room TV',
+      config: DEMO_CONFIG_ID,
+      device: TV_REMOTE_DID,
+      key: 'Power',
+      x: 350,
+      y: y + 20,
+      wires: [['aqara-demo-debug-tv']],
+    },
+    debug('aqara-demo-debug-tv', 'Pressed', 'payload', 570, y + 20),
+    withPayload(
+      inject('aqara-demo-inject-ac-cool', 'AC cool 24 °C', 130, y + 100, 'aqara-demo-ac'),
+      { power: 'on', mode: 'cool', temperature: 24 },
+      'json',
+    ),
+    withPayload(
+      inject('aqara-demo-inject-ac-off', 'AC off', 130, y + 140, 'aqara-demo-ac'),
+      { power: 'off' },
+      'json',
+    ),
+    {
+      id: 'aqara-demo-ac',
+      type: 'aqara-ir',
+      z: DEMO_TAB_ID,
+      name: 'Bedroom air conditioner',
+      config: DEMO_CONFIG_ID,
+      device: AC_REMOTE_DID,
+      key: '',
+      x: 350,
+      y: y + 120,
+      wires: [['aqara-demo-debug-ac']],
+    },
+    debug('aqara-demo-debug-ac', 'Air conditioner state', 'payload', 570, y + 120),
   ];
 }
 
