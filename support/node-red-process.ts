@@ -198,6 +198,23 @@ export class NodeRedProcess {
   }
 
   /** SIGTERM lets Node-RED close its nodes (and their databases); SIGKILL if it does not exit in time. */
+  /**
+   * A full deploy through the admin API, as the editor's Deploy button does (credentials go with the
+   * flow only this way); resolves once the flows have started.
+   */
+  async deploy(flows: readonly object[], timeoutMs = 30_000): Promise<void> {
+    const mark = this.mark();
+    const response = await fetch(this.urlFor('flows'), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify(flows),
+    });
+    const text = await response.text();
+    if (response.status >= 300)
+      throw new Error(`deploy failed: HTTP ${response.status} ${text.slice(0, 300)}`);
+    await this.waitForLine(/\[info\] Started flows/, { since: mark, timeoutMs });
+  }
+
   async stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS): Promise<number | null> {
     if (!this.running) return this.exitCode ?? null;
     this.child.kill('SIGTERM');

@@ -8,6 +8,7 @@ import { SWITCH_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { PushJournal } from '../../src/lib/push/push-journal';
 import { TokenStore } from '../../src/lib/tokens/store';
+import { configFlowNode } from '../../support/flow-nodes';
 import { NodeRedProcess } from '../../support/node-red-process';
 import { installSourcePackage } from '../../support/install-package';
 import { makeTempDir } from '../../support/temp-dir';
@@ -24,17 +25,13 @@ const SECRET = 'R'.repeat(43);
 function writeFlows(userDir: string, baseUrl: string, withDeviceIn: boolean, outFile: string): void {
   const flows: Record<string, unknown>[] = [
     { id: 'tab1', type: 'tab', label: 'push' },
-    {
-      id: CONFIG_ID,
-      type: 'aqara-config',
-      name: 'home',
-      region: 'custom',
+    configFlowNode(CONFIG_ID, {
       baseUrl,
       appId: DEFAULT_APP.appId,
       keyId: DEFAULT_APP.keyId,
-      push: true,
-      pollSeconds: 0,
-    },
+      name: 'home',
+      more: { push: true, pollSeconds: 0 },
+    }),
   ];
   if (withDeviceIn) {
     flows.push(

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultDevices, SWITCH_DID, TV_REMOTE_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
+import { configFlowNode } from '../../support/flow-nodes';
 import { startNodeRed, type NodeRedSession } from '../../support/node-red';
 import { REPO_ROOT } from '../../support/repo';
 
@@ -33,27 +34,7 @@ describe('with httpNodeRoot: false', () => {
       install: 'source',
       settings: { httpNodeRoot: false, credentialSecret: 'a-test-credential-secret' },
     });
-    // Through the admin API, as the editor deploys: credentials go with the flow only that way.
-    const mark = session.red.mark();
-    const deployed = await fetch(session.red.urlFor('flows'), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify([
-        {
-          id: CONFIG_ID,
-          type: 'aqara-config',
-          name: 'home',
-          region: 'custom',
-          baseUrl,
-          appId: DEFAULT_APP.appId,
-          keyId: DEFAULT_APP.keyId,
-          scenes: {},
-          credentials: { appKey: DEFAULT_APP.appKey },
-        },
-      ]),
-    });
-    assert.equal(deployed.status, 204, await deployed.text());
-    await session.red.waitForLine(/\[info\] Started flows/, { since: mark });
+    await session.red.deploy([configFlowNode(CONFIG_ID, { baseUrl, ...DEFAULT_APP, name: 'home' })]);
   });
 
   after(async () => {

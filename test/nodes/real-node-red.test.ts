@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AqaraSimulator, DEFAULT_APP, DEFAULT_SCENES } from '../../simulator/server';
+import { configFlowNode } from '../../support/flow-nodes';
 import { NodeRedProcess } from '../../support/node-red-process';
 import { installSourcePackage } from '../../support/install-package';
 import { NODE_TYPES } from '../../src/nodes';
@@ -101,17 +102,12 @@ describe('in a real Node-RED with adminAuth', () => {
     }
     const flow = [
       { id: 'tab1', type: 'tab', label: 'aqara' },
-      {
-        id: CONFIG_ID,
-        type: 'aqara-config',
-        name: 'home',
-        region: 'custom',
+      configFlowNode(CONFIG_ID, {
         baseUrl,
-        appId: DEFAULT_APP.appId,
-        keyId: DEFAULT_APP.keyId,
+        ...DEFAULT_APP,
+        name: 'home',
         scenes: { tv_pin_entry: SCENE_ID },
-        credentials: { appKey: DEFAULT_APP.appKey },
-      },
+      }),
       {
         id: 'inject1',
         type: 'inject',

@@ -5,6 +5,7 @@
  * functionExternalModules: true) followed by an `http request` node with keep-alive ("persist") on.
  * Both chains are driven by the same driver function, so the driver's own cost weighs on both alike.
  */
+import { configFlowNode } from '../../../support/flow-nodes';
 
 /** A node of flows.json: open-ended, as Node-RED's admin API takes it. */
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -174,20 +175,13 @@ export function tab(): FlowNode {
  * the guard would stop it after 300 messages, and the hand-written baseline has none.
  */
 export function configNode(target: FlowTarget, options: { rateLimit?: number } = {}): FlowNode {
-  const node: FlowNode = {
-    id: CONFIG_ID,
-    type: 'aqara-config',
+  return configFlowNode(CONFIG_ID, {
+    ...target,
     name: 'bench',
-    region: 'custom',
-    baseUrl: target.baseUrl,
-    appId: target.appId,
-    keyId: target.keyId,
     scenes: { [target.sceneName]: target.sceneId },
-    credentials: { appKey: target.appKey },
-  };
-  // The editor saves what was typed, as a string.
-  if (options.rateLimit !== undefined) node.rateLimit = String(options.rateLimit);
-  return node;
+    // The editor saves what was typed, as a string.
+    more: options.rateLimit === undefined ? {} : { rateLimit: String(options.rateLimit) },
+  }) as FlowNode;
 }
 
 export function position(x: number, y: number): { z: string; x: number; y: number } {

@@ -66,50 +66,8 @@ export async function adminJson(
   return { status: answer.status, json, text };
 }
 
-/** A full deploy through the admin API, as the editor's Deploy button does; resolves once flows run. */
-export async function deployFlows(
-  session: NodeRedSession,
-  flows: readonly Record<string, unknown>[],
-): Promise<void> {
-  const mark = session.red.mark();
-  const answer = await httpRequest(session.red.urlFor('flows'), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-    body: JSON.stringify(flows),
-  });
-  if (answer.status >= 300)
-    throw new Error(`deploy failed: HTTP ${answer.status} ${answer.body.toString('utf8').slice(0, 300)}`);
-  await session.red.waitForLine(/\[info\] Started flows/, { since: mark, timeoutMs: 30_000 });
-}
-
 /** Presses an inject node's button. */
 export async function pressInject(session: NodeRedSession, id: string): Promise<void> {
   const answer = await httpRequest(session.red.urlFor(`inject/${id}`), { method: 'POST' });
   if (answer.status !== 200) throw new Error(`inject ${id}: HTTP ${answer.status}`);
-}
-
-/** An aqara-config node for flows.json, aimed at a simulator; the App Key goes in as a credential. */
-export function configNode(
-  id: string,
-  options: {
-    baseUrl: string;
-    appId: string;
-    keyId: string;
-    appKey: string;
-    name?: string;
-    scenes?: Record<string, string>;
-  },
-): Record<string, unknown> {
-  return {
-    id,
-    type: 'aqara-config',
-    // Never the id itself: Node-RED reads a property equal to a config node's id as a dependency on it.
-    name: options.name ?? 'aqara',
-    region: 'custom',
-    baseUrl: options.baseUrl,
-    appId: options.appId,
-    keyId: options.keyId,
-    scenes: options.scenes ?? {},
-    credentials: { appKey: options.appKey },
-  };
 }

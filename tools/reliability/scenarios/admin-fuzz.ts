@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { TokenStore } from '../../../src/lib/tokens/store';
 import { type Category, type HostileRequest, hostileRequests } from '../lib/hostile-requests';
 import { startLab } from '../lib/lab';
-import { adminJson, configNode, deployFlows, httpRequest } from '../lib/red-admin';
+import { adminJson, httpRequest } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
+import { configFlowNode } from '../../../support/flow-nodes';
 import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
@@ -69,9 +70,9 @@ export async function runAdminFuzzScenario(
     session = await startNodeRed();
     const app = lab.app;
     const common = { baseUrl: lab.baseUrl, appId: app.appId, keyId: app.keyId, appKey: app.appKey };
-    await deployFlows(session, [
-      configNode(VICTIM_ID, { ...common, name: 'victim' }),
-      configNode(DECOY_ID, { ...common, name: 'decoy' }),
+    await session.red.deploy([
+      configFlowNode(VICTIM_ID, { ...common, name: 'victim' }),
+      configFlowNode(DECOY_ID, { ...common, name: 'decoy' }),
     ]);
     for (const id of [VICTIM_ID, DECOY_ID]) {
       const seeded = await adminJson(session, 'POST', 'aqara/refresh-token', {

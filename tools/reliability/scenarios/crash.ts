@@ -79,6 +79,9 @@ export async function runCrashScenario(options: CrashOptions): Promise<ScenarioO
       child = ProtocolChild.start('refresher', lab.childArgs());
       await child.waitFor((event) => event.ev === 'ready', START_TIMEOUT_MS);
       const restartCheck = firstRefreshOutcome(child);
+      // The kill moment is drawn from the refresh loop, not from the child's start: on a loaded machine
+      // a start takes longer, and kills before the first refresh would test nothing.
+      await child.waitFor((event) => event.ev === 'send', START_TIMEOUT_MS);
       await sleep(rng.uniform(0, maxDelayMs));
       child.kill('SIGKILL');
       const exit = await child.exited;

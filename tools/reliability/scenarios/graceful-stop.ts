@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { TokenStore } from '../../../src/lib/tokens/store';
 import { sleep } from '../lib/protocol-child';
 import { REFRESH_INTENT, SCENE_ID, startLab } from '../lib/lab';
-import { adminJson, configNode, deployFlows, pressInject } from '../lib/red-admin';
+import { adminJson, pressInject } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
+import { configFlowNode } from '../../../support/flow-nodes';
 import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
@@ -54,9 +55,9 @@ export async function runGracefulStopScenario(
   try {
     for (let stop = 0; stop < options.stops; stop++) {
       session = await startNodeRed();
-      await deployFlows(session, [
+      await session.red.deploy([
         { id: TAB, type: 'tab', label: 'graceful stop' },
-        configNode(GRACEFUL_CONFIG_ID, {
+        configFlowNode(GRACEFUL_CONFIG_ID, {
           baseUrl: lab.baseUrl,
           appId: lab.app.appId,
           keyId: lab.app.keyId,

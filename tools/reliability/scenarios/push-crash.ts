@@ -15,7 +15,7 @@ import {
 import { PushSender, reportBody, sendAll } from '../../bench/push-sender';
 import { NodeRedProcess } from '../../../support/node-red-process';
 import { sleep } from '../lib/protocol-child';
-import { adminJson, deployFlows } from '../lib/red-admin';
+import { adminJson } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
 import { Prng } from '../lib/prng';
 import { percentile } from '../lib/percentiles';
@@ -104,7 +104,7 @@ export async function runPushCrashScenario(
   try {
     session = await startNodeRed({ settings, prefix: 'aqara-reliability-push-' });
     const sinkFile = join(session.userDir, 'received.txt');
-    await deployFlows(session, pushFlows({ baseUrl, appId, keyId, appKey }, { sinkFile }));
+    await session.red.deploy(pushFlows({ baseUrl, appId, keyId, appKey }, { sinkFile }));
     const pasted = await adminJson(session, 'POST', 'aqara/refresh-token', {
       refresh_token: sim.issueRefreshToken(),
       config: PUSH_CONFIG_ID,

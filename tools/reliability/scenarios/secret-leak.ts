@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REFRESH_INTENT, SCENE_ID, SCENE_INTENT, startLab, type Lab } from '../lib/lab';
-import { adminJson, configNode, deployFlows, httpRequest, pressInject } from '../lib/red-admin';
+import { adminJson, httpRequest, pressInject } from '../lib/red-admin';
 import { Findings, type ScenarioOutcome, scenarioOutcome } from '../lib/outcome';
+import { configFlowNode } from '../../../support/flow-nodes';
 import { type NodeRedSession, startNodeRed } from '../../../support/node-red';
 
 /**
@@ -83,7 +84,7 @@ function flows(lab: Lab): Record<string, unknown>[] {
   });
   return [
     { id: TAB, type: 'tab', label: 'secret leak' },
-    configNode(CONFIG_ID, {
+    configFlowNode(CONFIG_ID, {
       baseUrl: lab.baseUrl,
       appId: lab.app.appId,
       keyId: lab.app.keyId,
@@ -148,7 +149,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     });
     const red = session;
     const flowDefs = flows(lab);
-    await deployFlows(red, flowDefs);
+    await red.red.deploy(flowDefs);
 
     const admin = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<number> => {
       const answer = await adminJson(red, method, path, body);
@@ -208,7 +209,7 @@ export async function runSecretLeakScenario(): Promise<ScenarioOutcome<SecretLea
     await run(ID.injRun, 'err', 'refresh token rotated away by the lost answer');
     await paste();
     await run(ID.injRun, 'out', 'run after pasting a new token');
-    await deployFlows(red, flowDefs);
+    await red.red.deploy(flowDefs);
     await run(ID.injRun, 'out', 'run after a full redeploy');
     await admin('GET', `aqara/token-status?config=${CONFIG_ID}`);
     await pressInject(red, ID.injStatus);
