@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { SWITCH_DID, TV_REMOTE_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
+import { configFlowNode } from '../../support/flow-nodes';
 import { NodeRedProcess } from '../../support/node-red-process';
 import { REPO_ROOT } from '../../support/repo';
 import { makeTempDir } from '../../support/temp-dir';
@@ -81,29 +82,9 @@ describe('IR and automation pickers in a real browser', () => {
       { id: TAB_ID, type: 'tab', label: 'Remotes' },
       inject('e2e-inject-press', 'press', 160, '', 'date'),
       inject('e2e-inject-enable', 'enable', 300, 'on', 'str'),
-      {
-        id: CONFIG_ID,
-        type: 'aqara-config',
-        name: 'Home',
-        region: 'custom',
-        baseUrl: simUrl,
-        appId: DEFAULT_APP.appId,
-        keyId: DEFAULT_APP.keyId,
-        scenes: {},
-        credentials: { appKey: DEFAULT_APP.appKey },
-      },
+      configFlowNode(CONFIG_ID, { baseUrl: simUrl, ...DEFAULT_APP, name: 'Home' }),
     ];
-    const deployed = await fetch(red.urlFor('flows'), {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify(flows),
-    });
-    assert.equal(deployed.status, 204);
-    const deadline = Date.now() + STEP_TIMEOUT_MS;
-    while ((await fetch(red.urlFor(`aqara/token-status?config=${CONFIG_ID}`))).status !== 200) {
-      if (Date.now() > deadline) throw new Error('the config node never started');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await red.deploy(flows);
     const stored = await fetch(red.urlFor('aqara/refresh-token'), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
