@@ -146,8 +146,10 @@
    * button and a status line, all with ids `<idPrefix>-device-picker`, `-refresh`, `-picker-status`.
    * Picking a device writes its did into #node-input-device and calls onDevice(device) (undefined
    * for a did no listed device has). Device and room names come from Aqara: attributes and .text() only.
+   * Infrared remotes are marked; `only(device)`, when given, keeps the devices it accepts (aqara-ir:
+   * remotes only).
    */
-  function devicePicker(idPrefix, onDevice) {
+  function devicePicker(idPrefix, onDevice, only) {
     var didInput = $('#node-input-device');
     var select = $('#' + idPrefix + '-device-picker');
     var status = $('#' + idPrefix + '-picker-status');
@@ -164,16 +166,18 @@
       var groups = {};
       (Array.isArray(body.devices) ? body.devices : []).forEach(function (device) {
         if (!device || typeof device.did !== 'string') return;
+        if (only && !only(device)) return;
         devices[device.did] = device;
         var room = String(device.positionName || device.positionId || '');
         if (!groups[room]) groups[room] = $('<optgroup/>').attr('label', room).appendTo(select);
         // Short enough to read in the select: the room is the group, the did the tooltip, and only an
-        // offline device says its state.
+        // offline device says its state; remotes say they are remotes.
         var offline = device.state === 1 ? '' : ' (' + t('aqara-config.picker.offline') + ')';
+        var remote = isIrRemote(device) ? ' \u00b7 ' + t('aqara-config.picker.irRemote') : '';
         $('<option/>')
           .attr('value', device.did)
           .attr('title', device.did)
-          .text(String(device.name) + ' \u2014 ' + String(device.model) + offline)
+          .text(String(device.name) + ' \u2014 ' + String(device.model) + offline + remote)
           .appendTo(groups[room]);
       });
       select.val(devices[didInput.val()] ? didInput.val() : '');
@@ -237,6 +241,11 @@
     var listed = picker.nameOf(did);
     if (listed !== undefined) return listed;
     return did === node.device ? node.deviceName || '' : '';
+  }
+
+  /** Infrared remotes are virtual devices with virtual.ir.* models (a TV, an air conditioner, ...). */
+  function isIrRemote(device) {
+    return typeof device.model === 'string' && device.model.indexOf('virtual.ir.') === 0;
   }
 
   /**
@@ -331,6 +340,7 @@
     requestErrorText: requestErrorText,
     notify: notify,
     devicePicker: devicePicker,
+    isIrRemote: isIrRemote,
     loadResources: loadResources,
     describeResource: describeResource,
     resourceChecklist: resourceChecklist,

@@ -13,6 +13,9 @@ export const NodeTypes = {
   deviceGet: 'aqara-device-get',
   deviceOut: 'aqara-device-out',
   deviceIn: 'aqara-device-in',
+  ir: 'aqara-ir',
+  automation: 'aqara-automation',
+  api: 'aqara-api',
 } as const;
 
 export type NodeType = (typeof NodeTypes)[keyof typeof NodeTypes];

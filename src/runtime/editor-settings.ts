@@ -1,3 +1,4 @@
+import { INTENT_PATTERN } from '../lib/aqara/intents/any-intent';
 import { DEFAULT_RATE_LIMIT } from '../lib/aqara/rate-limiter';
 import { AQARA_REGIONS, CUSTOM_REGION } from '../lib/aqara/regions';
 import type { NumberRule } from './number-setting';
@@ -53,4 +54,9 @@ export const CONFIG_EDITOR_SETTINGS: NodeSettings = {
 
 export const TOKEN_STATUS_EDITOR_SETTINGS: NodeSettings = {
   aqaraTokenStatusLimits: { value: { warnDays: WARN_DAYS }, exportable: true },
+};
+
+/** aqara-api's dialog checks an intent name with the pattern the runtime checks it with. */
+export const API_EDITOR_SETTINGS: NodeSettings = {
+  aqaraApiIntent: { value: { pattern: INTENT_PATTERN.source }, exportable: true },
 };

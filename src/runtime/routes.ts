@@ -1,4 +1,6 @@
 import { type AdminRoute, mountAdminRoutes } from './admin/admin-app';
+import { getAutomations } from './admin/automation-routes';
+import { getIrKeys } from './admin/ir-routes';
 import { getDevices, getResources, getScenes } from './admin/listing-routes';
 import { getPushStatus, getQuota } from './admin/status-routes';
 import { getTokenStatus, postRefreshToken } from './admin/token-routes';
@@ -24,6 +26,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   { method: 'get', path: '/aqara/scenes', permission: 'aqara-config.read', handle: getScenes },
   { method: 'get', path: '/aqara/devices', permission: 'aqara-config.read', handle: getDevices },
   { method: 'get', path: '/aqara/resources', permission: 'aqara-config.read', handle: getResources },
+  { method: 'get', path: '/aqara/ir-keys', permission: 'aqara-config.read', handle: getIrKeys },
+  { method: 'get', path: '/aqara/automations', permission: 'aqara-config.read', handle: getAutomations },
   { method: 'get', path: '/aqara/quota', permission: 'aqara-config.read', handle: getQuota },
   { method: 'get', path: '/aqara/push-status', permission: 'aqara-config.read', handle: getPushStatus },
 ];

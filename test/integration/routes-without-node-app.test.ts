@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultDevices, SWITCH_DID } from '../../simulator/devices';
+import { defaultDevices, SWITCH_DID, TV_REMOTE_DID } from '../../simulator/devices';
 import { AqaraSimulator, DEFAULT_APP } from '../../simulator/server';
 import { configFlowNode } from '../../support/flow-nodes';
 import { startNodeRed, type NodeRedSession } from '../../support/node-red';
@@ -65,7 +65,9 @@ describe('with httpNodeRoot: false', () => {
   it('serves every admin route of docs/http-api.md, each with its own answer', async () => {
     const routes = documentedAdminRoutes();
     assert.deepEqual(routes.sort(), [
+      'GET /aqara/automations',
       'GET /aqara/devices',
+      'GET /aqara/ir-keys',
       'GET /aqara/push-status',
       'GET /aqara/quota',
       'GET /aqara/resources',
@@ -83,10 +85,15 @@ describe('with httpNodeRoot: false', () => {
       'GET /aqara/resources': (json) => Array.isArray(json.resources) && json.resources.length > 0,
       'GET /aqara/quota': (json) => typeof json.guarded === 'boolean',
       'GET /aqara/push-status': (json) => json.push === false,
+      'GET /aqara/ir-keys': (json) => json.type === 1 && Array.isArray(json.keys) && json.keys.length > 0,
+      'GET /aqara/automations': (json) => Array.isArray(json.automations) && json.automations.length > 0,
+    };
+    const queries: Record<string, string> = {
+      'GET /aqara/resources': `?model=${encodeURIComponent(model)}`,
+      'GET /aqara/ir-keys': `?device=${encodeURIComponent(TV_REMOTE_DID)}`,
     };
     for (const route of routes.filter((candidate) => candidate.startsWith('GET'))) {
-      const path =
-        route.slice(4) + (route.endsWith('/resources') ? `?model=${encodeURIComponent(model)}` : '');
+      const path = route.slice(4) + (queries[route] ?? '');
       const answer = await call('GET', path);
       assert.equal(answer.status, 200, `${route}: ${JSON.stringify(answer.json)}`);
       assert.ok(

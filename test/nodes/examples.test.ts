@@ -41,14 +41,18 @@ describe('examples', () => {
     await closeAllConfigRuntimes();
   });
 
-  it('are the eight documented flows', () => {
+  it('are the twelve documented flows', () => {
     assert.deepEqual(
       examples().map(([file]) => file),
       [
+        'api-firmware-versions.json',
+        'automation-holiday-mode.json',
         'device-switch-toggle.json',
         'device-temperature-timer.json',
         'device-wall-switch-all-off.json',
         'door-opens-light.json',
+        'ir-ac-cool-when-hot.json',
+        'ir-tv-off-at-bedtime.json',
         'run-scene-from-inject.json',
         'token-expiry-notification.json',
         'token-status-check.json',

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AC_MODES } from '../../src/lib/aqara/intents/ac-state';
 import { REGIONS } from '../../src/runtime/editor-settings';
 import { FLOW_NODE_TYPES, NODE_TYPES as TYPES } from '../../src/nodes';
 import {
@@ -49,6 +50,10 @@ const KEPT_AS_IS = new Set([
   'aqara-device-get.label.config',
   'aqara-device-out.label.config',
   'aqara-device-in.label.config',
+  'aqara-ir.label.config',
+  'aqara-automation.label.config',
+  'aqara-api.label.config',
+  'aqara-api.label.intent',
 ]);
 
 type Catalog = { [key: string]: string | Catalog };
@@ -202,11 +207,22 @@ describe('every message key the code uses is in the catalogs', () => {
       );
     };
     assert.ok(source('device-status.ts').includes('t(`${type}.status.${failureKey(error)}`)'));
+    assert.ok(source('device-status.ts').includes('t(`${type}.status.${ownKey}`)'));
+    assert.ok(source('aqara-ir.ts').includes('t(`aqara-ir.mode.${ac.mode}`)'));
     const dynamic = [
       ...failureKeys('aqara-scene.ts', 'failureStatusKey', 'aqara-scene'),
       ...failureKeys('device-status.ts', 'failureKey', 'aqara-device-get'),
       ...failureKeys('device-status.ts', 'failureKey', 'aqara-device-out'),
       ...failureKeys('device-status.ts', 'failureKey', 'aqara-device-in'),
+      // The nodes on the same frame: the device nodes' words, and their own where they have some.
+      ...failureKeys('device-status.ts', 'failureKey', 'aqara-api'),
+      ...failureKeys('device-status.ts', 'failureKey', 'aqara-ir'),
+      ...returnedLiterals(source('aqara-ir.ts'), 'irFailureKey').map((k) => `aqara-ir.status.${k}`),
+      ...failureKeys('device-status.ts', 'failureKey', 'aqara-automation'),
+      ...returnedLiterals(source('aqara-automation.ts'), 'automationFailureKey').map(
+        (k) => `aqara-automation.status.${k}`,
+      ),
+      ...AC_MODES.map((mode) => `aqara-ir.mode.${mode}`),
       ...unionLiterals(source('config-spec.ts'), 'ConfigProblem').map((k) => `aqara-config.status.${k}`),
     ];
     assert.ok(dynamic.length >= 15, `the source parsers found only ${dynamic.join()}`);
@@ -246,8 +262,9 @@ describe('every message key the code uses is in the catalogs', () => {
         }
       }
     }
-    // The scene and config dialogs, and the shared device pickers (twice: devices and resources).
-    assert.equal(requestPrefixes, 4, 'every call to the routes words its failures');
+    // The scene and config dialogs, the shared device pickers (twice: devices and resources), and the
+    // key and automation pickers of aqara-ir and aqara-automation.
+    assert.equal(requestPrefixes, 6, 'every call to the routes words its failures');
   });
 
   it('the node layer hands no inline text to users: logs, statuses and errors come from the catalog', () => {

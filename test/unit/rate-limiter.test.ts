@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { callKind, kindByIntentPrefix } from '../../src/lib/aqara/quota-usage';
 import { RateLimiter } from '../../src/lib/aqara/rate-limiter';
 import { ManualClock } from '../helpers/manual-clock';
 
@@ -164,5 +165,32 @@ describe('priorities and usage by kind', () => {
     assert.equal(limiter.usage().today.total, 8);
     clock.set(new Date(2026, 0, 11, 0, 0, 1).getTime());
     assert.equal(limiter.usage().today.total, 0, 'a new day starts from zero');
+  });
+
+  it('counts infrared clicks and automation switches as writes, key lists and automation listings as listings', () => {
+    assert.equal(callKind('write.ir.click'), 'write');
+    assert.equal(callKind('config.linkage.enable'), 'write');
+    assert.equal(callKind('query.ir.keys'), 'listing');
+    assert.equal(callKind('query.ir.info'), 'listing');
+    assert.equal(callKind('query.linkage.listByPositionId'), 'listing');
+    assert.equal(callKind('query.ir.acState'), 'read');
+  });
+
+  it("counts a named intent by its first word (aqara-api's kind), and a caller's kind wins over the table", async () => {
+    for (const intent of ['query.ota.firmware', 'fetch.resource.history', 'query.device.info'])
+      assert.equal(kindByIntentPrefix(intent), 'read', intent);
+    for (const intent of [
+      'write.ota.upgrade',
+      'config.scene.run',
+      'command.device.x',
+      'spec.config.trait.subscribe',
+    ])
+      assert.equal(kindByIntentPrefix(intent), 'write', intent);
+    const limiter = new RateLimiter({ limit: 0 });
+    await limiter.acquire('query.device.info', kindByIntentPrefix('query.device.info'));
+    await limiter.acquire('config.scene.run', kindByIntentPrefix('config.scene.run'));
+    await limiter.acquire('query.device.info');
+    const counts = limiter.usage().lastFiveMinutes;
+    assert.deepEqual([counts.read, counts.write, counts.listing, counts.scene], [1, 1, 1, 0]);
   });
 });

@@ -10,6 +10,7 @@ export const SCENARIO_IDS = [
   'redeploys',
   'devices',
   'push',
+  'ir',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 

@@ -10,6 +10,7 @@ import { renderMarkdown, renderTable, type Report } from './bench-report';
 import type { ScenarioResult } from './result';
 import { coldBurst } from './scenarios/cold-burst';
 import { deviceCosts } from './scenarios/device-benches';
+import { irAndApi } from './scenarios/ir-api';
 import { memoryGrowth } from './scenarios/memory';
 import { nodeRedThroughput } from './scenarios/node-red-throughput';
 import { perCallOverhead } from './scenarios/per-call';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<ScenarioId, { title: string; run: Scenario }> = {
   redeploys: { title: 'Redeploys', run: async (o, f) => redeploys(await f(), o.sizes) },
   devices: { title: 'Devices', run: async (o, f) => deviceCosts(await f(), o.sizes) },
   push: { title: 'Push', run: async (o, f) => pushEndpoint(await f(), o.sizes) },
+  ir: { title: 'IR, automations, any intent', run: async (o, f) => irAndApi(await f(), o.sizes) },
 };
 
 function methodNotes(options: BenchOptions): string[] {

@@ -1,4 +1,4 @@
-import { SENSOR_DID, SWITCH_DID } from '../../simulator/devices';
+import { AC_REMOTE_DID, SENSOR_DID, SWITCH_DID, TV_REMOTE_DID } from '../../simulator/devices';
 import type { SimulatorApp, SimulatorScene } from '../../simulator/server';
 import { type FlowRow, layOutRows, type UnplacedNode } from '../../support/flow-layout';
 import { TOKEN_DB_FILE } from './demo-paths';
@@ -30,7 +30,8 @@ const SCENES: ReadonlyArray<{ key: string; label: string; scene: string }> = [
 
 type Wired = UnplacedNode & { wires: string[][] };
 
-function inject(id: string, name: string, target: string, payload?: boolean): Wired {
+/** A timestamp when `payload` is left out; a string, a boolean or JSON otherwise. */
+function inject(id: string, name: string, target: string, payload?: boolean | string | object): Wired {
   return {
     id,
     type: 'inject',
@@ -42,8 +43,16 @@ function inject(id: string, name: string, target: string, payload?: boolean): Wi
     once: false,
     onceDelay: 0.1,
     topic: '',
-    payload: payload === undefined ? '' : String(payload),
-    payloadType: payload === undefined ? 'date' : 'bool',
+    payload:
+      payload === undefined ? '' : typeof payload === 'object' ? JSON.stringify(payload) : String(payload),
+    payloadType:
+      payload === undefined
+        ? 'date'
+        : typeof payload === 'object'
+          ? 'json'
+          : typeof payload === 'string'
+            ? 'str'
+            : 'bool',
     wires: [[target]],
   };
 }
@@ -198,6 +207,36 @@ function demoRows(simulatorUrl: string): FlowRow[] {
           }),
           debug('aqara-demo-debug-events', 'What changed', 'data'),
         ],
+      ],
+    },
+    {
+      comment: comment(
+        'aqara-demo-comment-remotes',
+        'Infrared remotes: press a TV key by name; set an air conditioner (its state after the click comes back)',
+      ),
+      lines: [
+        [
+          inject('aqara-demo-inject-tv-power', 'TV power', 'aqara-demo-tv', 'Power'),
+          aqara('aqara-demo-tv', 'aqara-ir', 'Living room TV', ['aqara-demo-debug-tv'], {
+            device: TV_REMOTE_DID,
+            key: 'Power',
+          }),
+          debug('aqara-demo-debug-tv', 'Pressed'),
+        ],
+        [inject('aqara-demo-inject-tv-volume', 'TV volume +', 'aqara-demo-tv', 'Volume +')],
+        [
+          inject('aqara-demo-inject-ac-cool', 'AC cool 24 \u00b0C', 'aqara-demo-ac', {
+            power: 'on',
+            mode: 'cool',
+            temperature: 24,
+          }),
+          aqara('aqara-demo-ac', 'aqara-ir', 'Bedroom air conditioner', ['aqara-demo-debug-ac'], {
+            device: AC_REMOTE_DID,
+            key: '',
+          }),
+          debug('aqara-demo-debug-ac', 'Air conditioner state'),
+        ],
+        [inject('aqara-demo-inject-ac-off', 'AC off', 'aqara-demo-ac', { power: 'off' })],
       ],
     },
   ];

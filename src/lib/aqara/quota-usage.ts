@@ -14,6 +14,8 @@ const KIND_BY_INTENT: readonly (readonly [string, CallKind])[] = [
   ['config.scene.run', 'scene'],
   ['config.auth.refreshToken', 'refresh'],
   ['write.', 'write'],
+  // Switching an automation on or off changes the account like a device write does.
+  ['config.linkage.enable', 'write'],
   ['query.resource.value', 'read'],
   ['query.ir.acState', 'read'],
 ];
@@ -32,6 +34,16 @@ export function callKind(intent: string): CallKind {
     if (name.endsWith('.') ? intent.startsWith(name) : intent === name) return kind;
   }
   return 'listing';
+}
+
+/**
+ * The kind of an intent a user names (aqara-api), by its first word alone: `query.*` and `fetch.*`
+ * read; `write.*`, `config.*`, `command.*` and anything else may change the account, so they count,
+ * and queue, as writes.
+ */
+export function kindByIntentPrefix(intent: string): CallKind {
+  const first = intent.slice(0, intent.indexOf('.'));
+  return first === 'query' || first === 'fetch' ? 'read' : 'write';
 }
 
 export type KindCounts = Record<CallKind, number> & { total: number };

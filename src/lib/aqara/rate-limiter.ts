@@ -79,9 +79,9 @@ export class RateLimiter {
   /**
    * Resolves when a call may be sent, or rejects with a clear "Aqara rate limit" error. When calls
    * have to wait, scene runs, writes and refreshes get the free slots before reads and listings.
+   * The kind is the intent's in the one table of quota-usage.ts unless the caller says otherwise.
    */
-  acquire(intent: string): Promise<void> {
-    const kind = callKind(intent);
+  acquire(intent: string, kind: CallKind = callKind(intent)): Promise<void> {
     const priority = PRIORITY[kind];
     const now = this.clock.now();
     // The common case settles at once, with no queue and no timer. Calls queued only behind the

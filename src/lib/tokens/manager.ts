@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { AqaraResponse, TokenGrant } from '../aqara/client';
 import { AqaraError, isAqaraError } from '../aqara/errors';
-import type { RateLimiter } from '../aqara/rate-limiter';
+import type { CallKind, RateLimiter } from '../aqara/rate-limiter';
 import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../logger';
 import { readExpiresIn } from './expires-in';
@@ -224,25 +224,26 @@ export class TokenManager extends EventEmitter {
    * Aqara keeps refusing surfaces after that one retry. Only when the retry's token was itself
    * superseded meanwhile (replaced by another caller, or revoked after Aqara had accepted it) does the
    * call get one more token and one more try: that refusal is a new event, not the same one again.
+   * `kind` is what the quota guard counts the call as, when not the intent's kind in its table.
    */
-  async call<T = unknown>(intent: string, data: unknown): Promise<AqaraResponse<T>> {
+  async call<T = unknown>(intent: string, data: unknown, kind?: CallKind): Promise<AqaraResponse<T>> {
     if (this.unsaved) this.retryUnsavedWrite();
     this.callsInFlight++;
     try {
       const token = await this.getAccessToken();
       try {
-        return await this.send<T>(intent, data, token);
+        return await this.send<T>(intent, data, token, kind);
       } catch (error) {
         if (!isAccessTokenRefusal(error)) throw error;
         this.dropRefused(token, intent, error);
         const fresh = await this.getAccessToken();
         try {
-          return await this.send<T>(intent, data, fresh);
+          return await this.send<T>(intent, data, fresh, kind);
         } catch (retryError) {
           if (!isAccessTokenRefusal(retryError) || !this.supersededMeanwhile(fresh)) throw retryError;
           this.dropRefused(fresh, intent, retryError);
           // The last try: whatever it answers is the call's answer, so this can never loop.
-          return await this.send<T>(intent, data, await this.getAccessToken());
+          return await this.send<T>(intent, data, await this.getAccessToken(), kind);
         }
       }
     } finally {
@@ -485,9 +486,14 @@ export class TokenManager extends EventEmitter {
   }
 
   /** Every request goes through the app's quota guard; a 429 pauses the whole app. */
-  private async send<T>(intent: string, data: unknown, token: string): Promise<AqaraResponse<T>> {
+  private async send<T>(
+    intent: string,
+    data: unknown,
+    token: string,
+    kind: CallKind | undefined,
+  ): Promise<AqaraResponse<T>> {
     // No await at all without a quota guard: each await is a turn of the microtask queue per call.
-    if (this.rateLimiter) await this.rateLimiter.acquire(intent);
+    if (this.rateLimiter) await this.rateLimiter.acquire(intent, kind);
     try {
       const response = await this.client.request<T>(intent, data, token);
       this.acceptedToken = token;

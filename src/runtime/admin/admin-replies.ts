@@ -112,7 +112,7 @@ export function replyToAqaraFailure(RED: NodeAPI, res: AdminResponse, label: str
 }
 
 /** A cached listing's 200: its fields, when it was made, and whether a refresh was refused. */
-function replyListing(res: AdminResponse, listing: Listing<unknown>, fields: object): void {
+export function replyListing(res: AdminResponse, listing: Listing<unknown>, fields: object): void {
   reply(res, 200, {
     ...fields,
     listedAt: new Date(listing.at).toISOString(),

@@ -1,4 +1,6 @@
+import { AutomationService } from '../../lib/aqara/intents/automations';
 import { DeviceService } from '../../lib/aqara/intents/device-service';
+import { IrService } from '../../lib/aqara/intents/ir-service';
 import type { TokenManager } from '../../lib/tokens/manager';
 import type { TokenStatus } from '../../lib/tokens/status';
 import { ListingCache } from '../admin/listing-cache';
@@ -27,6 +29,8 @@ export interface DeployedConfig {
 interface AccountCaches {
   manager: TokenManager;
   devices: DeviceService;
+  ir: IrService;
+  automations: AutomationService;
   listings: ListingCache;
 }
 
@@ -95,14 +99,36 @@ export class ConfigRuntime implements Readonly<{ id: string }> {
     return this.cachesOf(manager).devices;
   }
 
+  /**
+   * The account's infrared remotes (their keys, kept a day, and the air conditioners' last known
+   * states), shared by the aqara-ir nodes and the editor's key picker; remotes are checked against
+   * the device service's listing.
+   */
+  irService(manager: TokenManager): IrService {
+    return this.cachesOf(manager).ir;
+  }
+
+  /** The account's automations, shared by the aqara-automation nodes and the editor's picker. */
+  automationService(manager: TokenManager): AutomationService {
+    return this.cachesOf(manager).automations;
+  }
+
   /** What the editor's pickers listed lately (listing-cache.ts). */
   listingCache(manager: TokenManager): ListingCache {
     return this.cachesOf(manager).listings;
   }
 
   private cachesOf(manager: TokenManager): AccountCaches {
-    if (this.caches?.manager !== manager)
-      this.caches = { manager, devices: new DeviceService(manager), listings: new ListingCache() };
+    if (this.caches?.manager !== manager) {
+      const devices = new DeviceService(manager);
+      this.caches = {
+        manager,
+        devices,
+        ir: new IrService(manager, devices),
+        automations: new AutomationService(manager),
+        listings: new ListingCache(),
+      };
+    }
     return this.caches;
   }
 

@@ -13,7 +13,10 @@ function failureKey(error: unknown): string {
   return aqaraFailureKey(error, 'refused');
 }
 
-export function deviceFailureStatus(error: unknown, { type, t }: NodeText): NodeStatus {
+/** `ownKey`: the node's own word for this failure, when it has one. */
+export function deviceFailureStatus(error: unknown, { type, t }: NodeText, ownKey?: string): NodeStatus {
+  if (ownKey !== undefined)
+    return { fill: 'red', shape: 'ring', text: shortStatusText(t(`${type}.status.${ownKey}`)) };
   return { fill: 'red', shape: 'ring', text: shortStatusText(t(`${type}.status.${failureKey(error)}`)) };
 }
 

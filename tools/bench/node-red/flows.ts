@@ -184,7 +184,7 @@ export function configNode(target: FlowTarget, options: { rateLimit?: number } =
   }) as FlowNode;
 }
 
-function position(x: number, y: number): { z: string; x: number; y: number } {
+export function position(x: number, y: number): { z: string; x: number; y: number } {
   return { z: TAB_ID, x, y };
 }
 
@@ -197,7 +197,7 @@ interface FunctionFields {
 }
 
 /** A Function node; the fields these flows do not vary get the editor's defaults. */
-function functionNode(
+export function functionNode(
   { id, name, func, outputs = 1, libs = [] }: FunctionFields,
   at: ReturnType<typeof position>,
   wires: string[][],
@@ -219,7 +219,7 @@ function functionNode(
 }
 
 /** The package's chain: aqara-scene by name, resolved through the config's scenes map. */
-function oursSceneNode(id: string, target: FlowTarget, wires: string[][], y: number): FlowNode {
+export function oursSceneNode(id: string, target: FlowTarget, wires: string[][], y: number): FlowNode {
   return {
     id,
     type: 'aqara-scene',
@@ -295,7 +295,7 @@ function handWrittenChain(
   ];
 }
 
-function httpIn(id: string, url: string, next: string, y: number): FlowNode {
+export function httpIn(id: string, url: string, next: string, y: number): FlowNode {
   return {
     id,
     type: 'http in',
@@ -309,7 +309,7 @@ function httpIn(id: string, url: string, next: string, y: number): FlowNode {
   };
 }
 
-function httpResponse(id: string, y: number): FlowNode {
+export function httpResponse(id: string, y: number): FlowNode {
   return {
     id,
     type: 'http response',
@@ -321,11 +321,11 @@ function httpResponse(id: string, y: number): FlowNode {
   };
 }
 
-function catchNode(id: string, scope: string[], next: string, y: number): FlowNode {
+export function catchNode(id: string, scope: string[], next: string, y: number): FlowNode {
   return { id, type: 'catch', name: '', scope, uncaught: false, ...position(400, y), wires: [[next]] };
 }
 
-function driver(id: string, first: string, reply: string, y: number): FlowNode {
+export function driver(id: string, first: string, reply: string, y: number): FlowNode {
   return functionNode({ id, name: 'bench driver', func: DRIVER_CODE, outputs: 2 }, position(250, y), [
     [first],
     [reply],
@@ -351,7 +351,7 @@ export function throughputFlows(target: FlowTarget): FlowNode[] {
 }
 
 /** One scene run per request, answered when done (200) or failed (500 via catch). */
-function onceErrorReply(prefix: string, scope: string[], y: number): FlowNode[] {
+export function onceErrorReply(prefix: string, scope: string[], y: number): FlowNode[] {
   return [
     catchNode(`${prefix}-catch`, scope, `${prefix}-error`, y + 60),
     functionNode(

@@ -112,7 +112,7 @@ export function deviceLabel(device: DeviceInfo | string): string {
 }
 
 /** 602 and 612 name the device; a lost write answer says it may have acted. Others pass through. */
-function deviceFailure(error: unknown, device: DeviceInfo | string, writing: boolean): unknown {
+export function deviceFailure(error: unknown, device: DeviceInfo | string, writing: boolean): unknown {
   if (!isAqaraError(error)) return error;
   const label = deviceLabel(device);
   const base = { code: error.code, requestId: error.requestId, intent: error.intent, cause: error };
