@@ -118,9 +118,10 @@ describe('examples', () => {
         assert.deepEqual(lastStatus(n.id), { fill: 'red', shape: 'ring', text: 'App ID missing' }, n.id);
       }
       // Devices are picked, not placeholder dids that would fail only when a message arrives.
-      for (const n of flow.filter((n) => n.type === 'aqara-device-get' || n.type === 'aqara-device-out')) {
+      const picked = ['aqara-device-get', 'aqara-device-out', 'aqara-device-in', 'aqara-ir'];
+      for (const n of flow.filter((n) => picked.includes(n.type))) {
         assert.equal(n.device, '', `${file}: ${n.id}`);
-        assert.match(String(n.name), /pick your device/, `${file}: ${n.id}`);
+        assert.match(String(n.name), /pick your (device|sensor|remote)/, `${file}: ${n.id}`);
       }
     });
   }
